@@ -1,0 +1,52 @@
+# Every target builds its own virtual environment in .venv first (from setup.cfg),
+# so `make run` and `make test` work on a fresh machine with only Python 3.11.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-test
+
+.PHONY: run test test-slow test-all ledger ledger-md bench lessons demo clean
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+## The main job: the formula ledger (every formula, worked example and experiment), then a short training demo.
+run: $(STAMP)
+	$(PY) -m minigrad.ledger
+	$(PY) -m minigrad.demo
+
+## The test suite (quick mode; slow tests are a separate target).
+test: $(STAMP)
+	$(PY) -m pytest -n auto -q -m "not slow"
+
+## Only the slow tests: full-length notebooks and experiments.
+test-slow: $(STAMP)
+	MINIGRAD_FULL=1 $(PY) -m pytest -n auto -q -m slow
+
+test-all: $(STAMP)
+	MINIGRAD_FULL=1 $(PY) -m pytest -n auto -q
+
+ledger: $(STAMP)
+	$(PY) -m minigrad.ledger
+
+## Regenerate docs/ledger.md from the ledger.
+ledger-md: $(STAMP)
+	$(PY) -m minigrad.ledger --markdown docs/ledger.md
+
+demo: $(STAMP)
+	$(PY) -m minigrad.demo
+
+## Benchmarks (writes nothing unless --markdown is given; see docs/benchmarks.md).
+bench: $(STAMP)
+	$(PY) -m benchmarks.run
+
+## Open the lessons (installs JupyterLab into .venv the first time).
+lessons: $(STAMP)
+	$(PY) -m pip install -q -e '.[test,lessons]'
+	$(VENV)/bin/jupyter lab lessons/
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis

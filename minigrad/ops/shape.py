@@ -1,0 +1,322 @@
+"""Ops that move numbers around without changing them: reshape, transpose,
+broadcast, indexing, concatenation, dtype and device changes.
+
+Their backward passes undo the movement: the gradient of a reshape is
+reshaped back, of a transpose transposed back, of an index scattered back
+(adding where the same element was picked twice).
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..autograd import Function
+from ..backends import Backend, get_backend
+from ..errors import ShapeError, describe
+from ..tensor import Tensor
+from ._util import normalize_axes, xp_of
+
+
+class Reshape(Function):
+    """out = a viewed with a new shape;   da = g reshaped to a's shape."""
+
+    def forward(self, a, shape):
+        return a.reshape(shape)
+
+    def backward(self, grad):
+        return grad.reshape(self.inputs[0].shape)
+
+
+class Permute(Function):
+    """out = a with axes reordered by ``perm``;   da = g permuted by the inverse."""
+
+    def forward(self, a, perm):
+        self.perm = perm
+        return a.transpose(perm)
+
+    def backward(self, grad):
+        inverse = tuple(int(i) for i in np.argsort(self.perm))
+        return grad.permute(*inverse)
+
+
+class BroadcastTo(Function):
+    """out = a stretched to ``shape``;   da = g summed over the stretched axes."""
+
+    def forward(self, a, shape):
+        return xp_of(a).broadcast_to(a, shape)
+
+    def backward(self, grad):
+        from ._util import unbroadcast
+        return unbroadcast(grad, self.inputs[0].shape)
+
+
+class GetItem(Function):
+    """out = a[index];   da = zeros with g scatter-added at ``index``.
+
+    Scatter-*add*, not assignment: with integer-array indexing the same
+    element can be picked several times (an embedding lookup of a repeated
+    token), and each pick contributes its own gradient.
+    """
+
+    def forward(self, a, index):
+        self.index = index
+        return a[index]
+
+    def backward(self, grad):
+        return IndexAdd.apply(grad, shape=self.inputs[0].shape, index=self.index)
+
+
+class IndexAdd(Function):
+    """out = zeros(shape) with a scatter-added at ``index`` (the backward of GetItem);
+    da = g[index]."""
+
+    def forward(self, a, shape, index):
+        self.index = index
+        xp = xp_of(a)
+        out = xp.zeros(shape, dtype=a.dtype)
+        if _has_array_index(index):
+            from ..backends import backend_of
+            backend_of(a).scatter_add(out, index, a)
+        else:
+            out[index] = a  # basic indexing never repeats an element
+        return out
+
+    def backward(self, grad):
+        return GetItem.apply(grad, index=self.index)
+
+
+def _has_array_index(index: Any) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(hasattr(p, "shape") and p.ndim > 0 for p in parts)
+
+
+class Concat(Function):
+    """out = a0, a1, ... joined along ``axis``;   da_i = the slice of g where a_i went."""
+
+    def forward(self, *arrays, axis):
+        self.axis = axis
+        return xp_of(arrays[0]).concatenate(arrays, axis=axis)
+
+    def backward(self, grad):
+        grads, start = [], 0
+        for t in self.inputs:
+            stop = start + t.shape[self.axis]
+            index = (slice(None),) * self.axis + (slice(start, stop),)
+            grads.append(grad[index])
+            start = stop
+        return tuple(grads)
+
+
+class Cast(Function):
+    """out = a converted to ``dtype``;   da = g converted back to a's dtype."""
+
+    def forward(self, a, dtype):
+        return a.astype(dtype)
+
+    def backward(self, grad):
+        dtype = self.inputs[0].dtype
+        return grad.astype(dtype) if dtype.kind == "f" else None
+
+
+class Clone(Function):
+    """out = a copy of a;   da = g."""
+
+    def forward(self, a):
+        return a.copy()
+
+    def backward(self, grad):
+        return grad
+
+
+class ToDevice(Function):
+    """out = a copied to ``device`` (host <-> GPU);   da = g copied back."""
+
+    def forward(self, a, device):
+        from ..backends import backend_of
+        source, target = backend_of(a), get_backend(device)
+        self.source = source.name
+        host = source.to_numpy(a)
+        return target.asarray(host)
+
+    def backward(self, grad):
+        return grad.to(self.source)
+
+
+# ---------------------------------------------------------------------------
+# functional forms
+# ---------------------------------------------------------------------------
+def reshape(a: Tensor, *shape: Any) -> Tensor:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    shape = tuple(int(s) for s in shape)
+    if shape == a.shape:
+        return a
+    known = 1
+    for s in shape:
+        if s != -1:
+            known *= s
+    free = shape.count(-1)
+    if free > 1 or (free == 0 and known != a.size) or (free == 1 and (known == 0 or a.size % known)):
+        raise ShapeError(f"reshape: cannot reshape a tensor of shape {a.shape} ({a.size} "
+                         f"elements) into shape {shape}")
+    return Reshape.apply(a, shape=shape)
+
+
+def permute(a: Tensor, *perm: int) -> Tensor:
+    if len(perm) == 1 and isinstance(perm[0], (tuple, list)):
+        perm = tuple(perm[0])
+    if sorted(p % max(a.ndim, 1) for p in perm) != list(range(a.ndim)):
+        raise ShapeError(f"permute: {perm} is not a permutation of the {a.ndim} axes of "
+                         f"a tensor of shape {a.shape}")
+    return Permute.apply(a, perm=tuple(p % a.ndim for p in perm))
+
+
+def transpose(a: Tensor, axis0: int = -2, axis1: int = -1) -> Tensor:
+    """Swap two axes (the last two by default, the matrix transpose)."""
+    if a.ndim < 2:
+        return a
+    perm = list(range(a.ndim))
+    i, j = normalize_axes("transpose", axis0, a.ndim)[0], normalize_axes("transpose", axis1, a.ndim)[0]
+    perm[i], perm[j] = perm[j], perm[i]
+    return Permute.apply(a, perm=tuple(perm))
+
+
+def broadcast_to(a: Tensor, shape: Sequence[int]) -> Tensor:
+    shape = tuple(int(s) for s in shape)
+    if shape == a.shape:
+        return a
+    try:
+        if np.broadcast_shapes(a.shape, shape) != shape:
+            raise ValueError
+    except ValueError:
+        raise ShapeError(f"broadcast_to: cannot broadcast shape {a.shape} to {shape}") from None
+    return BroadcastTo.apply(a, shape=shape)
+
+
+def squeeze(a: Tensor, axis: Any = None) -> Tensor:
+    if axis is None:
+        return reshape(a, tuple(n for n in a.shape if n != 1))
+    axes = normalize_axes("squeeze", axis, a.ndim)
+    for ax in axes:
+        if a.shape[ax] != 1:
+            raise ShapeError(f"squeeze: axis {ax} of shape {a.shape} has size {a.shape[ax]}, not 1")
+    return reshape(a, tuple(n for i, n in enumerate(a.shape) if i not in axes))
+
+
+def unsqueeze(a: Tensor, axis: int) -> Tensor:
+    ndim = a.ndim + 1
+    if not -ndim <= axis < ndim:
+        raise ShapeError(f"unsqueeze: axis {axis} is out of range for a result with {ndim} dims")
+    axis %= ndim
+    return reshape(a, a.shape[:axis] + (1,) + a.shape[axis:])
+
+
+def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    tensors = list(tensors)
+    if not tensors:
+        raise ShapeError("concatenate: needs at least one tensor")
+    first = tensors[0]
+    if first.ndim == 0:
+        raise ShapeError("concatenate: zero-dimensional tensors cannot be concatenated; use stack")
+    ax = normalize_axes("concatenate", axis, first.ndim)[0]
+    for i, t in enumerate(tensors[1:], 1):
+        if t.ndim != first.ndim or any(
+                n != m for k, (n, m) in enumerate(zip(t.shape, first.shape)) if k != ax):
+            raise ShapeError(
+                f"concatenate along axis {ax}: tensor {i} has shape {t.shape} but tensor 0 "
+                f"has shape {first.shape}; all other dimensions must match")
+        if t.dtype != first.dtype:
+            raise ShapeError(f"concatenate: tensor {i} is {t.dtype}, tensor 0 is {first.dtype}")
+    return Concat.apply(*tensors, axis=ax)
+
+
+def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    tensors = list(tensors)
+    if not tensors:
+        raise ShapeError("stack: needs at least one tensor")
+    for i, t in enumerate(tensors[1:], 1):
+        if t.shape != tensors[0].shape:
+            raise ShapeError(f"stack: tensor {i} has shape {t.shape} but tensor 0 has shape "
+                             f"{tensors[0].shape}; stacked tensors must have equal shapes")
+    ndim = tensors[0].ndim + 1
+    ax = normalize_axes("stack", axis, ndim)[0]
+    return concatenate([unsqueeze(t, ax) for t in tensors], axis=ax)
+
+
+def split(a: Tensor, sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
+    """Split into equal ``sections`` (an int) or at the given sizes (a list of ints)."""
+    ax = normalize_axes("split", axis, a.ndim)[0]
+    n = a.shape[ax]
+    if isinstance(sections, int):
+        if sections <= 0 or n % sections:
+            raise ShapeError(f"split: axis {ax} of length {n} cannot be split into "
+                             f"{sections} equal parts")
+        sizes = [n // sections] * sections
+    else:
+        sizes = [int(s) for s in sections]
+        if sum(sizes) != n:
+            raise ShapeError(f"split: sizes {sizes} add up to {sum(sizes)}, not {n}")
+    out, start = [], 0
+    for s in sizes:
+        out.append(a[(slice(None),) * ax + (slice(start, start + s),)])
+        start += s
+    return out
+
+
+def to_index(index: Any, backend: Backend) -> Any:
+    """Prepare an index for the backend: Tensors become their arrays, lists and
+    NumPy arrays are copied to the device (CuPy will not index with host arrays)."""
+    if isinstance(index, tuple):
+        return tuple(to_index(i, backend) for i in index)
+    if isinstance(index, Tensor):
+        index = index.data
+        if type(index) is not backend.array_type:
+            raise ShapeError(f"index tensor is on {describe(index)}, indexed tensor on {backend.name}")
+        return index
+    if isinstance(index, (list, np.ndarray)):
+        return backend.asarray(np.asarray(index))
+    return index
+
+
+def getitem(a: Tensor, index: Any) -> Tensor:
+    index = to_index(index, a.backend)
+    try:
+        return GetItem.apply(a, index=index)
+    except (ShapeError, IndexError) as err:
+        raise ShapeError(f"getitem: index {_show_index(index)} does not fit a tensor of shape "
+                         f"{a.shape}: {err.__cause__ or err}") from None
+
+
+def _show_index(index: Any) -> str:
+    if isinstance(index, tuple):
+        return "(" + ", ".join(_show_index(i) for i in index) + ")"
+    if hasattr(index, "shape") and getattr(index, "ndim", 0) > 0:
+        return f"<{index.dtype} array of shape {index.shape}>"
+    return repr(index)
+
+
+def gather(a: Tensor, axis: int, index: Any) -> Tensor:
+    """out[i][j][k] = a[i][index[i][j][k]][k] for axis=1 (like ``torch.gather``).
+
+    Built on integer-array indexing, so the backward is the same scatter-add.
+    """
+    ax = normalize_axes("gather", axis, a.ndim)[0]
+    idx = to_index(index, a.backend)
+    if idx.ndim != a.ndim:
+        raise ShapeError(f"gather: index has {idx.ndim} dims but the tensor has {a.ndim}")
+    xp = a.xp
+    grids = list(xp.indices(idx.shape, sparse=True))
+    grids[ax] = idx
+    return GetItem.apply(a, index=tuple(grids))
+
+
+def embedding(weight: Tensor, ids: Any) -> Tensor:
+    """Rows of ``weight`` picked by integer ``ids`` (any shape): out has shape ids.shape + (dim,)."""
+    idx = to_index(ids, weight.backend)
+    if getattr(idx, "dtype", None) is None or idx.dtype.kind not in "iu":
+        raise ShapeError(f"embedding: ids must be integers, got {describe(idx)}")
+    if idx.size and (int(idx.max()) >= weight.shape[0] or int(idx.min()) < 0):
+        raise ShapeError(f"embedding: ids must lie in [0, {weight.shape[0]}) for a table of "
+                         f"shape {weight.shape}; got values in [{int(idx.min())}, {int(idx.max())}]")
+    return GetItem.apply(weight, index=idx)

@@ -1,0 +1,162 @@
+"""Elementwise functions and activations: exp, log, sqrt, tanh, sigmoid, relu,
+leaky_relu, gelu.
+
+Where the derivative is easiest to write in terms of the *output* (exp,
+sqrt, tanh, sigmoid) backward uses ``self.output`` instead of recomputing.
+"""
+from __future__ import annotations
+
+import math
+
+from ..autograd import Function, is_grad_enabled
+from ..tensor import Tensor
+from ._util import require_float, xp_of
+
+
+class Exp(Function):
+    """out = e^a;   da = g * out."""
+
+    def forward(self, a):
+        return xp_of(a).exp(a)
+
+    def backward(self, grad):
+        return grad * self.output
+
+
+class Log(Function):
+    """out = ln(a);   da = g / a."""
+
+    def forward(self, a):
+        return xp_of(a).log(a)
+
+    def backward(self, grad):
+        (a,) = self.inputs
+        return grad / a
+
+
+class Sqrt(Function):
+    """out = sqrt(a);   da = g / (2 out)."""
+
+    def forward(self, a):
+        return xp_of(a).sqrt(a)
+
+    def backward(self, grad):
+        return grad / (self.output * 2.0)
+
+
+class Tanh(Function):
+    """F08  out = (e^a - e^-a) / (e^a + e^-a);   da = g * (1 - out^2).
+
+    (One source document's code uses 1 - tanh instead of 1 - tanh^2: F25.)
+    """
+
+    def forward(self, a):
+        return xp_of(a).tanh(a)
+
+    def backward(self, grad):
+        out = self.output
+        return grad * (1.0 - out * out)
+
+
+class Sigmoid(Function):
+    """F07  out = 1 / (1 + e^-a);   da = g * out * (1 - out).
+
+    Computed as 0.5 * (1 + tanh(a / 2)), which is the same function but never
+    overflows (e^-a does for a < -89 in float32).
+    """
+
+    def forward(self, a):
+        xp = xp_of(a)
+        return xp.tanh(a * 0.5) * 0.5 + 0.5
+
+    def backward(self, grad):
+        out = self.output
+        return grad * out * (1.0 - out)
+
+
+class ReLU(Function):
+    """F06  out = max(0, a);   da = g where a > 0, else 0 (0 at the kink, as PyTorch)."""
+
+    def forward(self, a):
+        self.mask = a > 0
+        return a * self.mask
+
+    def backward(self, grad):
+        return grad * Tensor._make(self.mask.astype(grad.dtype), False)
+
+
+class LeakyReLU(Function):
+    """out = a if a > 0 else slope * a;   da = g * (1 if a > 0 else slope)."""
+
+    def forward(self, a, slope):
+        positive = a > 0
+        self.scale = positive + (~positive) * a.dtype.type(slope)
+        return a * self.scale
+
+    def backward(self, grad):
+        return grad * Tensor._make(self.scale.astype(grad.dtype), False)
+
+
+_GELU_C = math.sqrt(2.0 / math.pi)
+
+
+class GELU(Function):
+    """out = 0.5 a (1 + tanh(u)),  u = sqrt(2/pi) (a + 0.044715 a^3)   (the tanh form
+    used by GPT-2, ``approximate='tanh'`` in PyTorch);
+
+    da = g * [0.5 (1 + t) + 0.5 a (1 - t^2) du/da],  t = tanh(u),
+    du/da = sqrt(2/pi) (1 + 3 * 0.044715 a^2).
+    """
+
+    def forward(self, a):
+        xp = xp_of(a)
+        self.t = xp.tanh(_GELU_C * (a + 0.044715 * a * a * a))
+        return 0.5 * a * (1.0 + self.t)
+
+    def backward(self, grad):
+        (a,) = self.inputs
+        if is_grad_enabled():
+            # create_graph=True: rebuild t from differentiable ops so d2/da2 exists
+            t = tanh(_GELU_C * (a + 0.044715 * a * a * a))
+        else:
+            t = Tensor._make(self.t, False)
+        du = _GELU_C * (1.0 + 3 * 0.044715 * a * a)
+        return grad * (0.5 * (1.0 + t) + 0.5 * a * (1.0 - t * t) * du)
+
+
+def exp(a: Tensor) -> Tensor:
+    require_float("exp", a)
+    return Exp.apply(a)
+
+
+def log(a: Tensor) -> Tensor:
+    require_float("log", a)
+    return Log.apply(a)
+
+
+def sqrt(a: Tensor) -> Tensor:
+    require_float("sqrt", a)
+    return Sqrt.apply(a)
+
+
+def tanh(a: Tensor) -> Tensor:
+    require_float("tanh", a)
+    return Tanh.apply(a)
+
+
+def sigmoid(a: Tensor) -> Tensor:
+    require_float("sigmoid", a)
+    return Sigmoid.apply(a)
+
+
+def relu(a: Tensor) -> Tensor:
+    return ReLU.apply(a)
+
+
+def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return LeakyReLU.apply(a, slope=negative_slope)
+
+
+def gelu(a: Tensor) -> Tensor:
+    require_float("gelu", a)
+    return GELU.apply(a)

@@ -1,0 +1,358 @@
+"""``Tensor``: an array plus what autograd needs to know about it.
+
+A tensor holds
+
+* ``data`` -- the numbers, as an array of its backend (NumPy on ``"cpu"``,
+  CuPy on ``"cuda"``, the CuPy-like test double on ``"fake"``);
+* ``requires_grad`` -- whether gradients should flow back to it;
+* ``grad`` -- after ``backward()``, dL/d(this tensor) as another Tensor;
+* ``grad_fn`` -- the op that produced it (``None`` for leaves you created).
+
+Arithmetic operators, ``@``, indexing and the usual methods (``sum``, ``exp``,
+``reshape``...) call the differentiable ops in :mod:`minigrad.ops`.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+from . import backends
+from .backends import Backend, backend_of, get_backend
+from .errors import DTypeError, GraphError, describe
+
+__all__ = ["Tensor", "Parameter", "tensor", "set_default_dtype", "get_default_dtype"]
+
+_default_float = np.dtype("float32")
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Float dtype used for Python floats and lists (float32 unless changed)."""
+    global _default_float
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise DTypeError(f"default dtype must be a float type, got {dtype}")
+    _default_float = dtype
+
+
+def get_default_dtype() -> np.dtype:
+    return _default_float
+
+
+def _is_float(dtype: Any) -> bool:
+    return np.dtype(dtype).kind == "f"
+
+
+class _HookHandle:
+    def __init__(self, hooks: list, hook: Callable) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+class Tensor:
+    """An n-dimensional array that remembers how it was computed.
+
+    >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad            # dy/dx = 2x
+    Tensor([2., 4., 6.], shape=(3,), dtype=float32)
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_version", "name", "_hooks",
+                 "_retains_grad", "__weakref__")
+    # Make ``ndarray + Tensor`` call Tensor.__radd__ instead of NumPy looping over it.
+    __array_ufunc__ = None
+    __array_priority__ = 1000
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
+                 device: str | None = None, name: str | None = None) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        backend = get_backend(device) if device is not None else None
+        if backend is None:
+            try:
+                backend = backend_of(data)
+            except Exception:
+                backend = get_backend(backends.default_device())
+        if dtype is None and not hasattr(data, "dtype"):
+            probe = np.asarray(data)  # Python numbers / lists live on the host
+            dtype = _default_float if probe.dtype.kind == "f" else probe.dtype
+            data = probe
+        if isinstance(data, np.generic):
+            data = np.asarray(data)
+        array = backend.asarray(data, dtype=dtype)
+        if requires_grad and not _is_float(array.dtype):
+            raise DTypeError(
+                f"requires_grad=True needs floating-point data, got dtype {array.dtype}: "
+                "gradients of integer tensors are not defined. Write the numbers as floats "
+                "(1.0 instead of 1) or pass dtype='float32'.")
+        self.data = array
+        self.requires_grad = bool(requires_grad)
+        self.grad: Tensor | None = None
+        self._ctx = None
+        self._version = 0
+        self.name = name
+        self._hooks: list | None = None
+        self._retains_grad = False
+
+    @classmethod
+    def _make(cls, data: Any, requires_grad: bool) -> "Tensor":
+        """Wrap an array without any checks (the engine's fast path)."""
+        t = object.__new__(cls)
+        t.data = data
+        t.requires_grad = requires_grad
+        t.grad = None
+        t._ctx = None
+        t._version = 0
+        t.name = None
+        t._hooks = None
+        t._retains_grad = False
+        return t
+
+    # -- what it is --------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def backend(self) -> Backend:
+        return backend_of(self.data)
+
+    @property
+    def xp(self) -> Any:
+        """The array module (numpy, cupy, or the fake) that holds this tensor's data."""
+        return backend_of(self.data).xp
+
+    @property
+    def device(self) -> str:
+        return backend_of(self.data).name
+
+    @property
+    def grad_fn(self) -> Any:
+        """The op that produced this tensor (``None`` for leaves)."""
+        return self._ctx
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self) -> Iterator["Tensor"]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __repr__(self) -> str:
+        host = backends.to_numpy(self.data)
+        body = np.array2string(host, separator=", ", precision=4, threshold=20,
+                               edgeitems=2, prefix="Tensor(")
+        extras = [f"shape={self.shape}", f"dtype={self.dtype}"]
+        if self.device != "cpu":
+            extras.append(f"device={self.device!r}")
+        if self._ctx is not None:
+            extras.append(f"grad_fn=<{self._ctx.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        return f"Tensor({body}, {', '.join(extras)})"
+
+    # -- getting numbers out ----------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """A NumPy copy of the data (an explicit device->host copy on GPU)."""
+        return backends.to_numpy(self.data).copy() if self.device == "cpu" else \
+            backends.to_numpy(self.data)
+
+    def item(self) -> float | int | bool:
+        if self.size != 1:
+            raise ValueError(f"item() needs a one-element tensor, got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.numpy().tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with {self.size} elements is ambiguous; "
+                "use .any() or .all()")
+        return bool(self.item())
+
+    # -- graph control -----------------------------------------------------
+    def detach(self) -> "Tensor":
+        """Same data, cut from the graph (no copy)."""
+        return Tensor._make(self.data, False)
+
+    def requires_grad_(self, flag: bool = True) -> "Tensor":
+        if flag and not _is_float(self.dtype):
+            raise DTypeError(f"requires_grad=True needs floating-point data, got {self.dtype}")
+        self.requires_grad = flag
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this intermediate tensor during backward."""
+        self._retains_grad = True
+
+    def register_hook(self, hook: Callable[["Tensor"], "Tensor | None"]) -> _HookHandle:
+        """Call ``hook(grad)`` when this tensor's gradient is ready; it may return a
+        replacement gradient. Returns a handle with ``.remove()``."""
+        if not self.requires_grad:
+            raise GraphError("register_hook on a tensor that does not require grad")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _HookHandle(self._hooks, hook)
+
+    def backward(self, gradient: Any = None, retain_graph: bool = False,
+                 create_graph: bool = False, trace: bool = False) -> None:
+        """Backpropagate from this tensor into the ``.grad`` of every leaf.
+
+        ``trace=True`` prints each step of the backward loop (op, shapes,
+        gradient norms). See :func:`minigrad.autograd.backward`.
+        """
+        from .autograd import backward
+        backward(self, gradient, retain_graph, create_graph, trace)
+
+    # -- devices and dtypes --------------------------------------------------
+    def to(self, device: str | None = None, dtype: Any = None) -> "Tensor":
+        """Copy to another device and/or dtype (differentiable for floats)."""
+        out = self
+        if device is not None and get_backend(device).name != self.device:
+            from .ops.shape import ToDevice
+            out = ToDevice.apply(out, device=device)
+        if dtype is not None and np.dtype(dtype) != self.dtype:
+            out = out.astype(dtype)
+        return out
+
+    def cpu(self) -> "Tensor":
+        return self.to("cpu")
+
+    def cuda(self) -> "Tensor":
+        return self.to("cuda")
+
+    def astype(self, dtype: Any) -> "Tensor":
+        from .ops.shape import Cast
+        if np.dtype(dtype) == self.dtype:
+            return self
+        return Cast.apply(self, dtype=np.dtype(dtype))
+
+    def float(self) -> "Tensor":
+        return self.astype("float32")
+
+    def double(self) -> "Tensor":
+        return self.astype("float64")
+
+    def long(self) -> "Tensor":
+        return self.astype("int64")
+
+    def clone(self) -> "Tensor":
+        from .ops.shape import Clone
+        return Clone.apply(self)
+
+    # -- in-place ops (for optimisers and initialisation) -------------------
+    def _check_inplace(self, op: str) -> None:
+        from .autograd import is_grad_enabled
+        if is_grad_enabled() and (self.requires_grad or self._ctx is not None):
+            raise GraphError(
+                f"{op}: in-place modification of a tensor that is part of the graph "
+                f"({describe(self)}, requires_grad=True). Do it under `with no_grad():` "
+                "(as optimizers do) or use the out-of-place op.")
+
+    def _other_data(self, other: Any) -> Any:
+        if isinstance(other, Tensor):
+            if type(other.data) is not type(self.data):
+                from .errors import DeviceError
+                raise DeviceError(f"in-place op: {self.device} tensor and {other.device} tensor")
+            return other.data
+        return other
+
+    def add_(self, other: Any, alpha: float = 1.0) -> "Tensor":
+        self._check_inplace("add_")
+        o = self._other_data(other)
+        self.data += o if alpha == 1.0 else o * alpha
+        self._version += 1
+        return self
+
+    def sub_(self, other: Any) -> "Tensor":
+        return self.add_(other, alpha=-1.0)
+
+    def mul_(self, other: Any) -> "Tensor":
+        self._check_inplace("mul_")
+        self.data *= self._other_data(other)
+        self._version += 1
+        return self
+
+    def copy_(self, src: Any) -> "Tensor":
+        self._check_inplace("copy_")
+        src = self._other_data(src)
+        if getattr(src, "shape", None) != self.shape:
+            src = self.xp.broadcast_to(src, self.shape)
+        self.data[...] = src
+        self._version += 1
+        return self
+
+    def fill_(self, value: float) -> "Tensor":
+        self._check_inplace("fill_")
+        self.data.fill(value)
+        self._version += 1
+        return self
+
+    def zero_(self) -> "Tensor":
+        return self.fill_(0)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        from .ops.shape import to_index
+        self._check_inplace("__setitem__")
+        self.data[to_index(index, self.backend)] = self._other_data(value)
+        self._version += 1
+
+
+class Parameter(Tensor):
+    """A tensor that a :class:`layers.Module` learns: ``requires_grad`` by default."""
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None,
+                 device: str | None = None, name: str | None = None) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        super().__init__(data, requires_grad=requires_grad, dtype=dtype, device=device,
+                         name=name)
+
+    def __repr__(self) -> str:
+        return "Parameter" + super().__repr__()[len("Tensor"):]
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None,
+           device: str | None = None) -> Tensor:
+    """Shorthand for ``Tensor(...)`` in the style of ``torch.tensor``."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+
+
+def _as_sequence(x: Any) -> Sequence:
+    return x if isinstance(x, (list, tuple)) else (x,)

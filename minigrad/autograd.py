@@ -27,14 +27,13 @@ from __future__ import annotations
 import contextlib
 import weakref
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from .errors import DeviceError, GraphError, MinigradError, ShapeError, describe
 
-if TYPE_CHECKING:
-    from .tensor import Tensor
+from .tensor import Tensor
 
 __all__ = ["Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "backward", "grad", "BackwardTrace", "trace_backward"]
@@ -118,8 +117,6 @@ class Function:
     @classmethod
     def apply(cls, *inputs: "Tensor", **params: Any) -> "Tensor":
         """Run ``forward`` on the inputs' arrays and record the op if needed."""
-        from .tensor import Tensor
-
         fn = cls()
         if len(inputs) > 1:
             _check_same_device(fn.name, inputs)
@@ -132,11 +129,16 @@ class Function:
             raise ShapeError(f"{fn.name.lower()}: {err} (inputs: {args})") from err
         if isinstance(out_data, np.generic):  # NumPy reductions return scalars, not arrays
             out_data = np.asarray(out_data)
-        record = _grad_enabled and any(t.requires_grad for t in inputs)
+        record = False
+        if _grad_enabled:
+            for t in inputs:
+                if t.requires_grad:
+                    record = True
+                    break
         out = Tensor._make(out_data, record)
         if record:
             fn.inputs = inputs
-            fn._versions = tuple(t._version for t in inputs)
+            fn._versions = tuple([t._version for t in inputs])
             fn._out_ref = weakref.ref(out)
             out._ctx = fn
         return out
@@ -161,7 +163,7 @@ class Function:
 
 def _check_same_device(op: str, inputs: Sequence["Tensor"]) -> None:
     first = type(inputs[0].data)
-    for t in inputs[1:]:
+    for t in inputs:
         if type(t.data) is not first:
             devices = ", ".join(f"{t.device}" for t in inputs)
             raise DeviceError(
@@ -339,8 +341,6 @@ def _accumulate_grad(t: "Tensor", g: "Tensor", create_graph: bool, handed_out: s
 
 
 def _seed_grad(root: "Tensor", grad: Any, what: str) -> "Tensor":
-    from .tensor import Tensor
-
     if grad is None:
         if root.size != 1:
             raise GraphError(
@@ -388,8 +388,6 @@ def grad(outputs: "Tensor | Sequence[Tensor]", inputs: "Tensor | Sequence[Tensor
     >>> (dx,) = grad((x ** 3).sum(), x, create_graph=True)   # 3x^2 = 27
     >>> (d2x,) = grad(dx.sum(), x)                             # 6x = 18
     """
-    from .tensor import Tensor
-
     outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None:

@@ -208,44 +208,67 @@ class Where(Function):
 # ---------------------------------------------------------------------------
 # functional forms (what Tensor's operators call)
 # ---------------------------------------------------------------------------
+def _scalar_value(x: Any) -> Any:
+    return x.item() if hasattr(x, "item") else x
+
+
+def _binary(op: type[Function], name: str, a: Any, b: Any) -> Tensor:
+    """Apply a binary op to two tensors; the hot path skips coercion when the
+    operands already agree in shape and dtype."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.shape == b.data.shape \
+            and a.data.dtype == b.data.dtype:
+        return op.apply(a, b)
+    return op.apply(*binary_operands(name, a, b))
+
+
 def add(a: Any, b: Any) -> Tensor:
-    if is_scalar(b) and isinstance(a, Tensor):
-        return AddScalar.apply(a, c=b.item() if hasattr(b, "item") else b)
-    if is_scalar(a) and isinstance(b, Tensor):
-        return AddScalar.apply(b, c=a.item() if hasattr(a, "item") else a)
-    return Add.apply(*binary_operands("add", a, b))
+    if isinstance(b, Tensor) and isinstance(a, Tensor):
+        return _binary(Add, "add", a, b)
+    if is_scalar(b):
+        return AddScalar.apply(a, c=_scalar_value(b))
+    if is_scalar(a):
+        return AddScalar.apply(b, c=_scalar_value(a))
+    return _binary(Add, "add", a, b)
 
 
 def sub(a: Any, b: Any) -> Tensor:
-    if is_scalar(b) and isinstance(a, Tensor):
-        return AddScalar.apply(a, c=-(b.item() if hasattr(b, "item") else b))
-    if is_scalar(a) and isinstance(b, Tensor):
-        return AddScalar.apply(Neg.apply(b), c=a.item() if hasattr(a, "item") else a)
-    return Sub.apply(*binary_operands("sub", a, b))
+    if isinstance(b, Tensor) and isinstance(a, Tensor):
+        return _binary(Sub, "sub", a, b)
+    if is_scalar(b):
+        return AddScalar.apply(a, c=-_scalar_value(b))
+    if is_scalar(a):
+        return AddScalar.apply(Neg.apply(b), c=_scalar_value(a))
+    return _binary(Sub, "sub", a, b)
 
 
 def mul(a: Any, b: Any) -> Tensor:
-    if is_scalar(b) and isinstance(a, Tensor):
-        return MulScalar.apply(a, c=b.item() if hasattr(b, "item") else b)
-    if is_scalar(a) and isinstance(b, Tensor):
-        return MulScalar.apply(b, c=a.item() if hasattr(a, "item") else a)
-    return Mul.apply(*binary_operands("mul", a, b))
+    if isinstance(b, Tensor) and isinstance(a, Tensor):
+        return _binary(Mul, "mul", a, b)
+    if is_scalar(b):
+        return MulScalar.apply(a, c=_scalar_value(b))
+    if is_scalar(a):
+        return MulScalar.apply(b, c=_scalar_value(a))
+    return _binary(Mul, "mul", a, b)
 
 
 def div(a: Any, b: Any) -> Tensor:
-    if is_scalar(b) and isinstance(a, Tensor):
-        return MulScalar.apply(a, c=1.0 / (b.item() if hasattr(b, "item") else b))
-    if is_scalar(a) and isinstance(b, Tensor):
-        return MulScalar.apply(PowScalar.apply(b, p=-1), c=a.item() if hasattr(a, "item") else a)
-    return Div.apply(*binary_operands("div", a, b))
+    if isinstance(b, Tensor) and isinstance(a, Tensor):
+        return _binary(Div, "div", a, b)
+    if is_scalar(b):
+        return MulScalar.apply(a, c=1.0 / _scalar_value(b))
+    if is_scalar(a):
+        return MulScalar.apply(PowScalar.apply(b, p=-1), c=_scalar_value(a))
+    return _binary(Div, "div", a, b)
 
 
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - mirrors the math name
-    if is_scalar(b) and isinstance(a, Tensor):
-        return PowScalar.apply(a, p=b.item() if hasattr(b, "item") else b)
-    if is_scalar(a) and isinstance(b, Tensor):
-        return RPowScalar.apply(b, c=a.item() if hasattr(a, "item") else a)
-    return Pow.apply(*binary_operands("pow", a, b))
+    if isinstance(b, Tensor) and isinstance(a, Tensor):
+        return _binary(Pow, "pow", a, b)
+    if is_scalar(b):
+        return PowScalar.apply(a, p=_scalar_value(b))
+    if is_scalar(a):
+        return RPowScalar.apply(b, c=_scalar_value(a))
+    return _binary(Pow, "pow", a, b)
 
 
 def neg(a: Tensor) -> Tensor:

@@ -18,7 +18,7 @@ from .arithmetic import (abs, add, clip, div, masked_fill, maximum, minimum, mul
                          sub, where)
 from .linalg import matmul
 from .nn import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
-                 dropout, half_sse, layer_norm, log_softmax, mse_loss, one_hot, softmax)
+                 dropout, half_sse, layer_norm, linear, log_softmax, mse_loss, one_hot, softmax)
 from .reduce import logsumexp, max, mean, min, sum, var
 from .shape import (broadcast_to, concatenate, embedding, gather, getitem, permute, reshape,
                     split, squeeze, stack, transpose, unsqueeze)
@@ -27,7 +27,7 @@ from .unary import exp, gelu, leaky_relu, log, relu, sigmoid, sqrt, tanh
 __all__ = [
     "abs", "add", "clip", "div", "masked_fill", "maximum", "minimum", "mul", "neg", "pow",
     "sub", "where", "matmul", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "cross_entropy", "dropout", "half_sse", "layer_norm", "log_softmax", "mse_loss", "one_hot",
+    "cross_entropy", "dropout", "half_sse", "layer_norm", "linear", "log_softmax", "mse_loss", "one_hot",
     "softmax", "logsumexp", "max", "mean", "min", "sum", "var", "broadcast_to", "concatenate",
     "embedding", "gather", "getitem", "permute", "reshape", "split", "squeeze", "stack",
     "transpose", "unsqueeze", "exp", "gelu", "leaky_relu", "log", "relu", "sigmoid", "sqrt",

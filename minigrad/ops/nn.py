@@ -15,6 +15,33 @@ from ._util import normalize_axes, require_float, xp_of
 from .shape import to_index
 
 
+class Linear(Function):
+    """F01/F02  out = x W^T + b  (weight W of shape (out, in), as in PyTorch;
+    x may have any number of leading batch axes);
+
+    dx = g W,   dW = sum over batch of g^T x,   db = sum over batch of g.
+
+    One fused op instead of transpose + matmul + add: fewer graph nodes, and
+    dW comes out contiguous in W's own layout.
+    """
+
+    def forward(self, x, weight, bias=None):
+        out = x @ weight.T
+        if bias is not None:
+            out += bias
+        return out
+
+    def backward(self, grad):
+        x, weight = self.inputs[0], self.inputs[1]
+        needs = self.needs_grad
+        g2 = grad.reshape(-1, weight.shape[0])
+        dx = grad @ weight if needs[0] else None
+        dw = g2.transpose() @ x.reshape(-1, weight.shape[1]) if needs[1] else None
+        if len(self.inputs) == 2:
+            return dx, dw
+        return dx, dw, (g2.sum(axis=0) if needs[2] else None)
+
+
 class Softmax(Function):
     """F09  out_i = e^(a_i - m) / sum_j e^(a_j - m),  m = max_j a_j  (along ``axis``);
 
@@ -102,6 +129,24 @@ class BCEWithLogits(Function):
         if self.reduction == "mean":
             grad = grad * (1.0 / self.count)
         return (x.sigmoid() - y) * grad, -x * grad
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """F01/F02  x W^T + b with PyTorch's weight layout (out_features, in_features)."""
+    if weight.ndim != 2:
+        raise ShapeError(f"linear: weight must be 2-d (out_features, in_features), got {describe(weight)}")
+    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ShapeError(f"linear: input of shape {x.shape} does not fit weight of shape "
+                         f"{weight.shape}: the input's last dimension must be in_features = "
+                         f"{weight.shape[1]}")
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ShapeError(f"linear: bias of shape {bias.shape} does not fit weight of shape "
+                         f"{weight.shape}; expected ({weight.shape[0]},)")
+    if x.dtype != weight.dtype:
+        raise DTypeError(f"linear: input is {x.dtype} but weight is {weight.dtype}")
+    if bias is None:
+        return Linear.apply(x, weight)
+    return Linear.apply(x, weight, bias)
 
 
 def softmax(a: Tensor, axis: int = -1) -> Tensor:

@@ -1,0 +1,386 @@
+"""A small training loop, mini-batches, and exact-resume checkpoints.
+
+The loop every model in this course uses is four lines::
+
+    for batch in batches:
+        optimizer.zero_grad()               # gradients accumulate: clear them
+        loss = loss_fn(model, batch)        # forward pass, a scalar Tensor
+        loss.backward()                     # backward pass: fill every p.grad
+        optimizer.step()                    # update: p <- p - lr * (something with p.grad)
+
+:func:`train` is exactly that loop plus the chores of a long run: epochs, an
+optional learning-rate schedule and gradient clipping, a text progress line
+every ``log_every`` steps (loss, lr, speed, time left), a ``callback`` to
+record or stop, and the per-step losses returned in a :class:`History`.
+
+Checkpoints (:func:`save_checkpoint` / :func:`load_checkpoint`) hold the
+model, the optimiser (momentum buffers, Adam moments, step counters), the
+scheduler, and the random-number generators -- minigrad's backend generators
+(dropout masks, :class:`Minibatches` shuffling) and any of your own -- so a
+run resumed from a checkpoint, even in a new process, continues **bit for bit**
+as if it had never stopped. The file is a single ``.npz`` without pickle:
+arrays are stored as arrays, everything else (nested dicts, numbers, RNG
+states) as one JSON string; it is written to a temporary file and renamed into
+place (``os.replace``), so a crash mid-save never leaves a half-written
+checkpoint behind.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, TextIO
+
+import numpy as np
+
+import minigrad
+from minigrad import Tensor
+from minigrad.backends import _BACKENDS, get_backend, to_numpy
+
+from .lr_scheduler import LRScheduler
+from .optimizer import Optimizer
+from .regularization import clip_grad_norm_
+
+__all__ = ["train", "History", "Minibatches", "save_checkpoint", "load_checkpoint",
+           "rng_state", "set_rng_state"]
+
+
+# ---------------------------------------------------------------------------
+# Mini-batches
+# ---------------------------------------------------------------------------
+class Minibatches:
+    """Re-iterable mini-batches of host arrays (F16's m examples at a time).
+
+    ``Minibatches(X, y, batch_size=32)`` yields ``(X_batch, y_batch)`` Tensors on
+    ``device``; every new pass (epoch) reshuffles with ``rng`` -- by default
+    minigrad's own CPU generator (``minigrad.manual_seed`` seeds it and
+    checkpoints save it), so shuffling is reproducible and resumable.
+    """
+
+    def __init__(self, *arrays: Any, batch_size: int, shuffle: bool = True,
+                 rng: np.random.Generator | None = None, drop_last: bool = False,
+                 device: str | None = None) -> None:
+        if not arrays:
+            raise ValueError("Minibatches needs at least one array")
+        self.arrays = [np.asarray(a) for a in arrays]
+        n = len(self.arrays[0])
+        if any(len(a) != n for a in self.arrays):
+            raise ValueError(f"Minibatches: arrays of different lengths "
+                             f"{[len(a) for a in self.arrays]}")
+        if int(batch_size) < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.n, self.batch_size = n, int(batch_size)
+        self.shuffle, self.drop_last = shuffle, drop_last
+        self._rng = rng
+        self.device = device
+
+    @property
+    def rng(self) -> np.random.Generator:
+        return self._rng if self._rng is not None else get_backend("cpu").rng
+
+    def __len__(self) -> int:
+        full, rest = divmod(self.n, self.batch_size)
+        return full if (self.drop_last or rest == 0) else full + 1
+
+    def __iter__(self):
+        order = self.rng.permutation(self.n) if self.shuffle else np.arange(self.n)
+        for k in range(len(self)):
+            idx = order[k * self.batch_size:(k + 1) * self.batch_size]
+            batch = tuple(Tensor(a[idx], device=self.device) for a in self.arrays)
+            yield batch if len(batch) > 1 else batch[0]
+
+
+# ---------------------------------------------------------------------------
+# The loop
+# ---------------------------------------------------------------------------
+@dataclass
+class History:
+    """What :func:`train` returns: the loss of every step and the mean loss of every epoch."""
+
+    losses: list[float] = field(default_factory=list)
+    epoch_losses: list[float] = field(default_factory=list)
+    lrs: list[float] = field(default_factory=list)
+    stopped_early: bool = False
+
+
+def _fmt_time(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "?"
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def train(model: Any, loss_fn: Callable[[Any, Any], Tensor],
+          batches: Iterable[Any] | Callable[[int], Iterable[Any]], optimizer: Optimizer,
+          epochs: int = 1, scheduler: LRScheduler | None = None, *,
+          scheduler_interval: str = "step", start_epoch: int = 0,
+          clip_grad_norm: float | None = None, log_every: int | None = 50,
+          callback: Callable[[dict[str, Any]], bool | None] | None = None,
+          file: TextIO | None = None) -> History:
+    """Train ``model`` for ``epochs`` passes over ``batches``.
+
+    * ``loss_fn(model, batch)`` returns the scalar loss of one batch (so a
+      batch can be anything: ``(x, y)``, a dict, token ids...).
+    * ``batches`` is re-iterated each epoch (a list, :class:`Minibatches`), or is
+      a function ``epoch -> iterable``.
+    * ``scheduler.step()`` runs after every optimiser step
+      (``scheduler_interval="step"``) or after every epoch (``"epoch"``).
+    * ``clip_grad_norm``: clip the global gradient norm before each step (F20).
+    * Every ``log_every`` steps (and at the end of each epoch) one progress line
+      goes to ``file`` (stdout by default); ``log_every=None`` is silent.
+    * ``callback(info)`` is called after every step with ``info`` = {epoch, step,
+      global_step, loss, lr}; returning True stops training.
+    * ``start_epoch`` only shifts the epoch numbers (use it when resuming).
+
+    If the model has a ``train()`` method (``layers.Module``) it is called first,
+    switching dropout on.
+    """
+    if scheduler_interval not in ("step", "epoch"):
+        raise ValueError("scheduler_interval must be 'step' or 'epoch', got "
+                         f"{scheduler_interval!r}")
+    out = sys.stdout if file is None else file
+    if callable(getattr(model, "train", None)):
+        model.train()
+    history = History()
+    last_epoch = start_epoch + epochs
+    global_step = 0
+    t_start = time.perf_counter()
+    for epoch in range(start_epoch, last_epoch):
+        data = batches(epoch) if callable(batches) else batches
+        try:
+            n_steps: int | None = len(data)  # type: ignore[arg-type]
+        except TypeError:
+            n_steps = None
+        epoch_sum, epoch_n, t_epoch = 0.0, 0, time.perf_counter()
+        for step, batch in enumerate(data, start=1):
+            optimizer.zero_grad()
+            loss = loss_fn(model, batch)
+            loss.backward()
+            if clip_grad_norm is not None:
+                clip_grad_norm_(optimizer.parameters(), clip_grad_norm)
+            optimizer.step()
+            lr = float(optimizer.param_groups[0]["lr"])
+            if scheduler is not None and scheduler_interval == "step":
+                scheduler.step()
+            value = float(loss.item())
+            global_step += 1
+            epoch_sum, epoch_n = epoch_sum + value, epoch_n + 1
+            history.losses.append(value)
+            history.lrs.append(lr)
+            last_of_epoch = n_steps is not None and step == n_steps
+            if log_every and (step % log_every == 0 or last_of_epoch):
+                elapsed = time.perf_counter() - t_epoch
+                rate = step / elapsed if elapsed > 0 else float("inf")
+                where = f"step {step}/{n_steps}" if n_steps else f"step {step}"
+                left = (n_steps - step) / rate if n_steps and rate > 0 else float("nan")
+                print(f"epoch {epoch + 1}/{last_epoch}  {where}  loss {value:.4f}  "
+                      f"(epoch mean {epoch_sum / epoch_n:.4f})  lr {lr:.3g}  "
+                      f"{rate:.1f} steps/s  epoch left {_fmt_time(left)}", file=out, flush=True)
+            if callback is not None and callback(dict(epoch=epoch, step=step,
+                                                      global_step=global_step,
+                                                      loss=value, lr=lr)):
+                history.stopped_early = True
+                break
+        if epoch_n:
+            history.epoch_losses.append(epoch_sum / epoch_n)
+        if scheduler is not None and scheduler_interval == "epoch":
+            scheduler.step()
+        if log_every:
+            print(f"epoch {epoch + 1}/{last_epoch} done: mean loss "
+                  f"{epoch_sum / max(epoch_n, 1):.4f}, {epoch_n} steps, "
+                  f"{time.perf_counter() - t_epoch:.1f} s (total "
+                  f"{_fmt_time(time.perf_counter() - t_start)})", file=out, flush=True)
+        if history.stopped_early:
+            break
+    return history
+
+
+# ---------------------------------------------------------------------------
+# Random-number generator state
+# ---------------------------------------------------------------------------
+def _generator_state(gen: Any) -> dict[str, Any] | None:
+    state = getattr(getattr(gen, "bit_generator", None), "state", None)
+    return state if isinstance(state, dict) else None
+
+
+def rng_state() -> dict[str, Any]:
+    """The state of every minigrad backend generator: ``{device: bit_generator.state}``.
+
+    (On ``"fake"`` the generator wraps a NumPy one and exposes the same
+    ``bit_generator.state``. CuPy's generators keep their state on the GPU and
+    are skipped with a warning.)
+    """
+    states = {}
+    for name, backend in list(_BACKENDS.items()):
+        state = _generator_state(backend.rng)
+        if state is None:
+            warnings.warn(f"cannot save the random state of backend {name!r}", stacklevel=2)
+            continue
+        states[name] = state
+    return states
+
+
+def set_rng_state(states: Mapping[str, Any]) -> None:
+    """Restore what :func:`rng_state` returned."""
+    for name, state in states.items():
+        try:
+            backend = get_backend(name)
+        except minigrad.DeviceError:
+            warnings.warn(f"checkpoint has a random state for unavailable device {name!r}",
+                          stacklevel=2)
+            continue
+        backend.rng.bit_generator.state = state
+
+
+# ---------------------------------------------------------------------------
+# Pickle-free encoding: JSON for structure, .npz entries for arrays
+# ---------------------------------------------------------------------------
+_FORMAT = "minigrad-checkpoint"
+_VERSION = 1
+
+
+def _encode(obj: Any, arrays: dict[str, np.ndarray]) -> Any:
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, (int, float)):
+        return obj
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, Tensor):
+        obj = obj.data
+    if not isinstance(obj, (np.ndarray, dict, list, tuple)) and hasattr(obj, "shape"):
+        obj = to_numpy(obj)  # a device array: explicit copy to the host
+    if isinstance(obj, np.ndarray):
+        if obj.dtype.hasobject:
+            raise TypeError("cannot store an object array without pickle")
+        key = f"a{len(arrays)}"
+        arrays[key] = np.array(obj, copy=True)
+        return {"__array__": key}
+    if isinstance(obj, tuple):
+        return {"__tuple__": [_encode(v, arrays) for v in obj]}
+    if isinstance(obj, list):
+        return [_encode(v, arrays) for v in obj]
+    if isinstance(obj, dict):
+        if all(isinstance(k, str) and not k.startswith("__") for k in obj):
+            return {k: _encode(v, arrays) for k, v in obj.items()}
+        return {"__dict__": [[_encode(k, arrays), _encode(v, arrays)] for k, v in obj.items()]}
+    raise TypeError(f"cannot store a {type(obj).__name__} in a checkpoint (arrays, numbers, "
+                    "strings, lists, tuples and dicts only)")
+
+
+def _decode(obj: Any, arrays: Any) -> Any:
+    if isinstance(obj, list):
+        return [_decode(v, arrays) for v in obj]
+    if isinstance(obj, dict):
+        if set(obj) == {"__array__"}:
+            return np.array(arrays[obj["__array__"]], copy=True)
+        if set(obj) == {"__tuple__"}:
+            return tuple(_decode(v, arrays) for v in obj["__tuple__"])
+        if set(obj) == {"__dict__"}:
+            return {_hashable(_decode(k, arrays)): _decode(v, arrays) for k, v in obj["__dict__"]}
+        return {k: _decode(v, arrays) for k, v in obj.items()}
+    return obj
+
+
+def _hashable(key: Any) -> Any:
+    return tuple(key) if isinstance(key, list) else key
+
+
+def _atomic_savez(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def save_checkpoint(path: str | os.PathLike, model: Any, optimizer: Optimizer | None = None,
+                    scheduler: LRScheduler | None = None,
+                    rng: bool | Mapping[str, np.random.Generator] = True,
+                    extra: Mapping[str, Any] | None = None) -> None:
+    """Write model + optimiser + scheduler + RNG state (+ ``extra``) to one ``.npz``.
+
+    * ``model`` needs ``state_dict()`` (any object: ``layers.Module`` or your own).
+    * ``rng=True`` saves minigrad's backend generators (dropout masks,
+      :class:`Minibatches` shuffling, ``minigrad.randn``); a dict
+      ``{"name": numpy_generator}`` saves those generators as well (pass the
+      same dict as ``rngs=`` to :func:`load_checkpoint`); ``False`` saves none.
+    * ``extra``: your own numbers, strings, arrays, nested dicts (epoch, step...).
+
+    No pickle anywhere: readable with ``np.load(path, allow_pickle=False)``.
+    Written atomically: a temporary file in the same folder, then ``os.replace``.
+    """
+    arrays: dict[str, np.ndarray] = {}
+    tree: dict[str, Any] = {"format": _FORMAT, "version": _VERSION,
+                            "model": model.state_dict(),
+                            "optimizer": None if optimizer is None else optimizer.state_dict(),
+                            "optimizer_class": None if optimizer is None
+                            else type(optimizer).__name__,
+                            "scheduler": None if scheduler is None else scheduler.state_dict(),
+                            "rng": rng_state() if rng is not False else None,
+                            "generators": None, "extra": dict(extra or {})}
+    if isinstance(rng, Mapping):
+        gens = {}
+        for name, gen in rng.items():
+            state = _generator_state(gen)
+            if state is None:
+                raise TypeError(f"rng[{name!r}] has no bit_generator.state to save")
+            gens[name] = state
+        tree["generators"] = gens
+    meta = json.dumps(_encode(tree, arrays))
+    arrays["__meta__"] = np.array(meta)
+    _atomic_savez(path, arrays)
+
+
+def load_checkpoint(path: str | os.PathLike, model: Any, optimizer: Optimizer | None = None,
+                    scheduler: LRScheduler | None = None, *, restore_rng: bool = True,
+                    rngs: Mapping[str, np.random.Generator] | None = None) -> dict[str, Any]:
+    """Restore what :func:`save_checkpoint` wrote, in place; returns its ``extra`` dict.
+
+    The model gets ``load_state_dict`` with NumPy arrays; the optimiser's
+    state arrays go back onto its parameters' device. ``restore_rng`` restores
+    minigrad's backend generators; ``rngs`` (the dict given to
+    ``save_checkpoint(rng=...)``) gets its generators' states restored.
+    """
+    with np.load(os.fspath(path), allow_pickle=False) as z:
+        if "__meta__" not in z.files:
+            raise ValueError(f"{path} is not a minigrad checkpoint (no __meta__ entry)")
+        tree = _decode(json.loads(str(z["__meta__"])), z)
+    if tree.get("format") != _FORMAT:
+        raise ValueError(f"{path} is not a minigrad checkpoint")
+    model.load_state_dict(tree["model"])
+    if optimizer is not None:
+        if tree["optimizer"] is None:
+            raise ValueError(f"{path} holds no optimizer state")
+        if tree["optimizer_class"] != type(optimizer).__name__:
+            raise ValueError(f"{path} holds {tree['optimizer_class']} state, not "
+                             f"{type(optimizer).__name__}")
+        optimizer.load_state_dict(tree["optimizer"])
+    if scheduler is not None:
+        if tree["scheduler"] is None:
+            raise ValueError(f"{path} holds no scheduler state")
+        scheduler.load_state_dict(tree["scheduler"])
+    if restore_rng and tree["rng"] is not None:
+        set_rng_state(tree["rng"])
+    if rngs:
+        saved = tree["generators"] or {}
+        for name, gen in rngs.items():
+            if name not in saved:
+                raise KeyError(f"{path} has no state for generator {name!r}")
+            gen.bit_generator.state = saved[name]
+    return tree["extra"]

@@ -38,19 +38,22 @@ def graph_nodes(root: Tensor) -> tuple[list[dict[str, Any]], list[tuple[int, int
             nodes.append(payload)
         return ids[key]
 
-    for t in iter_graph(root):
+    def tensor_payload(t: Tensor) -> dict[str, Any]:
+        # One description per tensor, whether it is first met as an op's output or
+        # as another op's input (most tensors are met as inputs first).
         label = t.name or ("leaf" if t.is_leaf else "")
         grad = "" if t.grad is None else f"grad {_summary(t.grad)}"
-        tid = node_id(id(t), {"kind": "tensor", "label": label, "value": _summary(t),
-                              "grad": grad, "requires_grad": t.requires_grad})
+        return {"kind": "tensor", "label": label, "value": _summary(t), "grad": grad,
+                "requires_grad": t.requires_grad}
+
+    for t in iter_graph(root):
+        tid = node_id(id(t), tensor_payload(t))
         fn = t._ctx
         if fn is not None:
             fid = node_id(id(fn), {"kind": "op", "label": fn.name})
             edges.append((fid, tid))
             for inp in fn.inputs or ():
-                edges.append((node_id(id(inp), {"kind": "tensor", "label": inp.name or "leaf",
-                                                "value": _summary(inp), "grad": "",
-                                                "requires_grad": inp.requires_grad}), fid))
+                edges.append((node_id(id(inp), tensor_payload(inp)), fid))
     return nodes, list(dict.fromkeys(edges))
 
 

@@ -79,7 +79,8 @@ class ReLU(Function):
 
     def forward(self, a):
         self.mask = a > 0
-        return a * self.mask
+        # where, not a * mask: that gives -0.0 for negative inputs and NaN for -inf
+        return xp_of(a).where(self.mask, a, a.dtype.type(0))
 
     def backward(self, grad):
         return grad * Tensor._make(self.mask.astype(grad.dtype), False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import warnings
 from typing import Any
 
 from . import backends
@@ -28,6 +29,10 @@ def graph_nodes(root: Tensor) -> tuple[list[dict[str, Any]], list[tuple[int, int
     Each tensor node carries its value (scalars) or shape, and its gradient
     when one has been computed -- what a learner wants to see next to the math.
     """
+    if root._ctx is not None and root._ctx.inputs is None:
+        warnings.warn(
+            "this graph was freed by backward(); only its output can be drawn. Draw it "
+            "before calling backward(), or call backward(retain_graph=True).", stacklevel=3)
     nodes: list[dict[str, Any]] = []
     edges: list[tuple[int, int]] = []
     ids: dict[int, int] = {}

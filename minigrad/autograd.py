@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from .backends import backend_of
 from .errors import DeviceError, GraphError, MinigradError, ShapeError, describe
 
 from .tensor import Tensor
@@ -164,7 +165,10 @@ class Function:
 def _check_same_device(op: str, inputs: Sequence["Tensor"]) -> None:
     first = type(inputs[0].data)
     for t in inputs:
-        if type(t.data) is not first:
+        # a NumPy scalar (what NumPy returns for 0-d results) and an ndarray are
+        # different types on the same device: fall back to comparing backends
+        if type(t.data) is not first and \
+                backend_of(t.data) is not backend_of(inputs[0].data):
             devices = ", ".join(f"{t.device}" for t in inputs)
             raise DeviceError(
                 f"{op.lower()}: inputs are on different devices ({devices}); move them "

@@ -71,7 +71,10 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
                  device: str | None = None, name: str | None = None) -> None:
         if isinstance(data, Tensor):
-            data = data.data
+            if device is not None and get_backend(device).name != data.device:
+                data = backends.to_numpy(data.data)  # an explicit copy across devices
+            else:
+                data = data.data
         backend = get_backend(device) if device is not None else None
         if backend is None:
             try:
@@ -283,17 +286,32 @@ class Tensor:
                 f"({describe(self)}, requires_grad=True). Do it under `with no_grad():` "
                 "(as optimizers do) or use the out-of-place op.")
 
-    def _other_data(self, other: Any) -> Any:
+    def _other_data(self, other: Any, op: str, fit: bool = True) -> Any:
+        """The array of an in-place op's operand: on this tensor's device and, when
+        ``fit``, broadcastable to this tensor's shape (the result cannot grow)."""
         if isinstance(other, Tensor):
-            if type(other.data) is not type(self.data):
+            if other.device != self.device:
                 from .errors import DeviceError
-                raise DeviceError(f"in-place op: {self.device} tensor and {other.device} tensor")
-            return other.data
+                raise DeviceError(f"{op}: this tensor is on {self.device}, the operand on "
+                                  f"{other.device}; move it with .to({self.device!r})")
+            other = other.data
+        elif isinstance(other, np.ndarray) and self.device != "cpu":
+            other = self.backend.asarray(other)  # an explicit upload (CuPy refuses mixing)
+        shape = getattr(other, "shape", None)
+        if fit and shape is not None and tuple(shape) != self.shape:
+            try:
+                fits = np.broadcast_shapes(tuple(shape), self.shape) == self.shape
+            except ValueError:
+                fits = False
+            if not fits:
+                from .errors import ShapeError
+                raise ShapeError(f"{op}: an operand of shape {tuple(shape)} cannot be written "
+                                 f"in place into a tensor of shape {self.shape}")
         return other
 
     def add_(self, other: Any, alpha: float = 1.0) -> "Tensor":
         self._check_inplace("add_")
-        o = self._other_data(other)
+        o = self._other_data(other, "add_")
         self.data += o if alpha == 1.0 else o * alpha
         self._version += 1
         return self
@@ -303,13 +321,13 @@ class Tensor:
 
     def mul_(self, other: Any) -> "Tensor":
         self._check_inplace("mul_")
-        self.data *= self._other_data(other)
+        self.data *= self._other_data(other, "mul_")
         self._version += 1
         return self
 
     def copy_(self, src: Any) -> "Tensor":
         self._check_inplace("copy_")
-        src = self._other_data(src)
+        src = self._other_data(src, "copy_")
         if getattr(src, "shape", None) != self.shape:
             src = self.xp.broadcast_to(src, self.shape)
         self.data[...] = src
@@ -326,9 +344,15 @@ class Tensor:
         return self.fill_(0)
 
     def __setitem__(self, index: Any, value: Any) -> None:
+        from .errors import ShapeError
         from .ops.shape import to_index
         self._check_inplace("__setitem__")
-        self.data[to_index(index, self.backend)] = self._other_data(value)
+        value = self._other_data(value, "__setitem__", fit=False)
+        try:
+            self.data[to_index(index, self.backend, "__setitem__")] = value
+        except (ValueError, IndexError) as err:
+            raise ShapeError(f"__setitem__: cannot assign {describe(value)} at index {index!r} "
+                             f"of a tensor of shape {self.shape}: {err}") from None
         self._version += 1
 
 

@@ -71,11 +71,13 @@ class Backend:
     @property
     def rng(self) -> Any:
         """This backend's random generator (seeded by :func:`minigrad.manual_seed`)."""
-        if self._rng is None:
-            self._rng = self._rng_factory(None)
+        if self._rng is None:  # a backend first used after manual_seed gets that seed too
+            self._rng = self._rng_factory(_last_seed)
         return self._rng
 
     def seed(self, seed: int | None) -> None:
+        global _last_seed
+        _last_seed = seed
         self._rng = self._rng_factory(seed)
 
     def __repr__(self) -> str:
@@ -83,6 +85,7 @@ class Backend:
 
 
 _BACKENDS: dict[str, Backend] = {}
+_last_seed: int | None = None  # the latest manual_seed, for backends registered later
 _BY_TYPE: dict[type, Backend] = {}
 
 

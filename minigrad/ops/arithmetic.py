@@ -124,6 +124,8 @@ class PowScalar(Function):
             return grad * a * 2.0
         if p == 1:
             return grad
+        if p == 0:  # a^0 = 1 is constant (a^-1 * 0 would give NaN at a = 0)
+            return grad * 0.0
         return grad * (a ** (p - 1)) * p
 
 
@@ -267,6 +269,9 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - mirrors the math name
     if is_scalar(b):
         return PowScalar.apply(a, p=_scalar_value(b))
     if is_scalar(a):
+        if _scalar_value(a) <= 0:
+            raise ValueError(f"pow: a number raised to a tensor power needs a positive base "
+                             f"(its gradient is c^x ln c), got {a}")
         return RPowScalar.apply(b, c=_scalar_value(a))
     return _binary(Pow, "pow", a, b)
 

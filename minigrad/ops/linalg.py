@@ -29,10 +29,10 @@ class MatMul(Function):
         a2 = a.reshape(1, a.shape[0]) if a.ndim == 1 else a        # (..., n, k)
         b2 = b.reshape(b.shape[0], 1) if b.ndim == 1 else b        # (..., k, m)
         g = grad
+        if b.ndim == 1:  # first, so that 1-d @ 1-d turns the 0-d grad into (1, 1)
+            g = g.unsqueeze(-1)
         if a.ndim == 1:
             g = g.unsqueeze(-2)
-        if b.ndim == 1:
-            g = g.unsqueeze(-1)
         da = db = None
         if need_a:
             da = unbroadcast(g @ b2.transpose(), a2.shape).reshape(a.shape)

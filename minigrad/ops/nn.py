@@ -190,7 +190,9 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
                              f"the shape of the logits {logits.shape}")
         per = -(target * log_softmax(logits, axis=-1)).sum(axis=-1)
         return per if reduction == "none" else (per.mean() if reduction == "mean" else per.sum())
-    idx = to_index(target.data if isinstance(target, Tensor) else target, logits.backend)
+    if isinstance(target, int):  # one class index for a single row of logits
+        target = logits.backend.asarray(target)
+    idx = to_index(target, logits.backend, "cross_entropy")
     if getattr(idx, "dtype", None) is None or idx.dtype.kind not in "iu":
         raise DTypeError(f"cross_entropy: class targets must be integers, got {describe(idx)}")
     if idx.shape != logits.shape[:-1]:
@@ -239,6 +241,9 @@ def binary_cross_entropy(probs: Tensor, target: Any, reduction: str = "mean",
     _check_reduction("binary_cross_entropy", reduction)
     target = target if isinstance(target, Tensor) else Tensor(target, dtype=probs.dtype,
                                                               device=probs.device)
+    if probs.shape != target.shape:
+        raise ShapeError(f"binary_cross_entropy: probabilities {probs.shape} and target "
+                         f"{target.shape} must have the same shape")
     p = probs.clip(eps, 1.0 - eps)
     per = -(target * p.log() + (1.0 - target) * (1.0 - p).log())
     return per if reduction == "none" else (per.mean() if reduction == "mean" else per.sum())

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backends import Backend, get_backend
-from ..errors import ShapeError, describe
+from ..errors import DeviceError, DTypeError, ShapeError, describe
 from ..tensor import Tensor
 from ._util import normalize_axes, xp_of
 
@@ -198,6 +198,8 @@ def squeeze(a: Tensor, axis: Any = None) -> Tensor:
     if axis is None:
         return reshape(a, tuple(n for n in a.shape if n != 1))
     axes = normalize_axes("squeeze", axis, a.ndim)
+    if a.ndim == 0:  # axis 0 or -1 of a 0-d tensor: nothing to remove
+        return a
     for ax in axes:
         if a.shape[ax] != 1:
             raise ShapeError(f"squeeze: axis {ax} of shape {a.shape} has size {a.shape[ax]}, not 1")
@@ -227,7 +229,8 @@ def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
                 f"concatenate along axis {ax}: tensor {i} has shape {t.shape} but tensor 0 "
                 f"has shape {first.shape}; all other dimensions must match")
         if t.dtype != first.dtype:
-            raise ShapeError(f"concatenate: tensor {i} is {t.dtype}, tensor 0 is {first.dtype}")
+            raise DTypeError(f"concatenate: tensor {i} is {t.dtype}, tensor 0 is {first.dtype}; "
+                             "convert one with .float() or .double()")
     return Concat.apply(*tensors, axis=ax)
 
 
@@ -255,6 +258,8 @@ def split(a: Tensor, sections: int | Sequence[int], axis: int = 0) -> list[Tenso
         sizes = [n // sections] * sections
     else:
         sizes = [int(s) for s in sections]
+        if min(sizes, default=0) < 0:
+            raise ShapeError(f"split: sizes {sizes} must not be negative")
         if sum(sizes) != n:
             raise ShapeError(f"split: sizes {sizes} add up to {sum(sizes)}, not {n}")
     out, start = [], 0
@@ -264,16 +269,16 @@ def split(a: Tensor, sections: int | Sequence[int], axis: int = 0) -> list[Tenso
     return out
 
 
-def to_index(index: Any, backend: Backend) -> Any:
+def to_index(index: Any, backend: Backend, op: str = "getitem") -> Any:
     """Prepare an index for the backend: Tensors become their arrays, lists and
     NumPy arrays are copied to the device (CuPy will not index with host arrays)."""
     if isinstance(index, tuple):
-        return tuple(to_index(i, backend) for i in index)
+        return tuple(to_index(i, backend, op) for i in index)
     if isinstance(index, Tensor):
-        index = index.data
-        if type(index) is not backend.array_type:
-            raise ShapeError(f"index tensor is on {describe(index)}, indexed tensor on {backend.name}")
-        return index
+        if index.device != backend.name:
+            raise DeviceError(f"{op}: the index tensor is on {index.device} but the tensor it "
+                              f"indexes is on {backend.name}; move it with .to({backend.name!r})")
+        return index.data
     if isinstance(index, (list, np.ndarray)):
         return backend.asarray(np.asarray(index))
     return index
@@ -302,9 +307,15 @@ def gather(a: Tensor, axis: int, index: Any) -> Tensor:
     Built on integer-array indexing, so the backward is the same scatter-add.
     """
     ax = normalize_axes("gather", axis, a.ndim)[0]
-    idx = to_index(index, a.backend)
-    if idx.ndim != a.ndim:
-        raise ShapeError(f"gather: index has {idx.ndim} dims but the tensor has {a.ndim}")
+    idx = to_index(index, a.backend, "gather")
+    if idx.ndim != a.ndim or any(m > n for k, (m, n) in enumerate(zip(idx.shape, a.shape))
+                                 if k != ax):
+        raise ShapeError(f"gather: index of shape {idx.shape} does not fit a tensor of shape "
+                         f"{a.shape} along axis {ax}: same number of dims, and no larger than "
+                         "the tensor except along the axis")
+    if idx.size and (int(idx.max()) >= a.shape[ax] or int(idx.min()) < 0):
+        raise ShapeError(f"gather: index values must lie in [0, {a.shape[ax]}) for axis {ax} "
+                         f"of shape {a.shape}; got values in [{int(idx.min())}, {int(idx.max())}]")
     xp = a.xp
     grids = list(xp.indices(idx.shape, sparse=True))
     grids[ax] = idx
@@ -313,7 +324,7 @@ def gather(a: Tensor, axis: int, index: Any) -> Tensor:
 
 def embedding(weight: Tensor, ids: Any) -> Tensor:
     """Rows of ``weight`` picked by integer ``ids`` (any shape): out has shape ids.shape + (dim,)."""
-    idx = to_index(ids, weight.backend)
+    idx = to_index(ids, weight.backend, "embedding")
     if getattr(idx, "dtype", None) is None or idx.dtype.kind not in "iu":
         raise ShapeError(f"embedding: ids must be integers, got {describe(idx)}")
     if idx.size and (int(idx.max()) >= weight.shape[0] or int(idx.min()) < 0):

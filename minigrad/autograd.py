@@ -91,6 +91,8 @@ class Function:
 
     #: inputs of the recorded op (``None`` once the graph was freed)
     inputs: tuple["Tensor", ...] | None
+    #: True for ops whose output is a view of input 0's memory (reshape, slice...)
+    returns_view: bool = False
 
     def forward(self, *arrays: Any, **params: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -137,6 +139,8 @@ class Function:
                     record = True
                     break
         out = Tensor._make(out_data, record)
+        if fn.returns_view:
+            out._vc = inputs[0]._vc  # same memory, same version counter
         if record:
             fn.inputs = inputs
             fn._versions = tuple([t._version for t in inputs])

@@ -62,7 +62,7 @@ class Tensor:
     Tensor([2., 4., 6.], shape=(3,), dtype=float32)
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_version", "name", "_hooks",
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_vc", "name", "_hooks",
                  "_retains_grad", "__weakref__")
     # Make ``ndarray + Tensor`` call Tensor.__radd__ instead of NumPy looping over it.
     __array_ufunc__ = None
@@ -97,7 +97,7 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self.grad: Tensor | None = None
         self._ctx = None
-        self._version = 0
+        self._vc = [0]
         self.name = name
         self._hooks: list | None = None
         self._retains_grad = False
@@ -110,11 +110,27 @@ class Tensor:
         t.requires_grad = requires_grad
         t.grad = None
         t._ctx = None
-        t._version = 0
+        t._vc = [0]
         t.name = None
         t._hooks = None
         t._retains_grad = False
         return t
+
+    # -- the version counter ------------------------------------------------
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has seen.
+
+        The counter (a one-element list) is *shared* by every tensor that views
+        the same memory -- ``detach()``, reshapes, transposes, basic slices --
+        so modifying any of them in place is noticed by a backward pass that
+        saved another.
+        """
+        return self._vc[0]
+
+    @_version.setter
+    def _version(self, value: int) -> None:
+        self._vc[0] = value
 
     # -- what it is --------------------------------------------------------
     @property
@@ -208,8 +224,10 @@ class Tensor:
 
     # -- graph control -----------------------------------------------------
     def detach(self) -> "Tensor":
-        """Same data, cut from the graph (no copy)."""
-        return Tensor._make(self.data, False)
+        """Same data, cut from the graph (no copy; shares the version counter)."""
+        out = Tensor._make(self.data, False)
+        out._vc = self._vc
+        return out
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
         if flag and not _is_float(self.dtype):

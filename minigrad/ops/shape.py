@@ -21,6 +21,8 @@ from ._util import normalize_axes, xp_of
 class Reshape(Function):
     """out = a viewed with a new shape;   da = g reshaped to a's shape."""
 
+    returns_view = True
+
     def forward(self, a, shape):
         return a.reshape(shape)
 
@@ -30,6 +32,8 @@ class Reshape(Function):
 
 class Permute(Function):
     """out = a with axes reordered by ``perm``;   da = g permuted by the inverse."""
+
+    returns_view = True
 
     def forward(self, a, perm):
         self.perm = perm
@@ -42,6 +46,8 @@ class Permute(Function):
 
 class BroadcastTo(Function):
     """out = a stretched to ``shape``;   da = g summed over the stretched axes."""
+
+    returns_view = True
 
     def forward(self, a, shape):
         return xp_of(a).broadcast_to(a, shape)
@@ -61,6 +67,7 @@ class GetItem(Function):
 
     def forward(self, a, index):
         self.index = index
+        self.returns_view = not _has_array_index(index)  # basic indexing gives a view
         return a[index]
 
     def backward(self, grad):

@@ -107,12 +107,13 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask: Any = No
     scale = 1.0 / math.sqrt(q.shape[-1])
     scores = (q * scale) @ k.mT                                  # (..., T_q, T_k)
     blocked = _blocked(scores.shape, q, mask, causal, key_padding_mask)
-    if blocked is not None:
-        very_negative = float(np.finfo(scores.dtype).min) / 2    # e^(that - max) == 0 exactly
-        scores = ops.masked_fill(scores, blocked, very_negative)
-    weights = scores.softmax(axis=-1)
-    if blocked is not None:
-        weights = ops.masked_fill(weights, blocked, 0.0)         # all-blocked rows -> 0, not 1/T
+    if blocked is None:
+        weights = scores.softmax(axis=-1)
+    else:
+        # one fused node for: masked_fill(scores, blocked, min/2) -> softmax ->
+        # masked_fill(weights, blocked, 0) (blocked weights exactly 0; a row with
+        # every key blocked gives zeros, not 1/T) -- see minigrad/ops/fused.py
+        weights = ops.masked_softmax(scores, blocked)
     attended = ops.dropout(weights, dropout_p, training) if dropout_p > 0.0 else weights
     return attended @ v, weights
 

@@ -9,8 +9,9 @@ weight W of shape (out, in) (PyTorch's layout: one row per output unit):
 F01 (a dense layer with an activation, Z = sigma(W X + b)) is ``Linear``
 followed by an activation module.
 
-Backward (what autograd derives from the two ops; written out because it is
-the formula F24 of the course): with g = dL/dy,
+Backward (the formula F24 of the course, which the fused op
+``minigrad.ops.linear`` implements -- one graph node instead of transpose,
+matmul and add): with g = dL/dy,
 
     dL/dW = g^T x   (sum of outer products over the batch),
     dL/db = sum of g over the batch,
@@ -21,6 +22,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from minigrad import ops
 from minigrad.tensor import Tensor
 
 from . import init
@@ -58,8 +60,9 @@ class Linear(Module):
             from minigrad.errors import ShapeError
             raise ShapeError(f"Linear({self.in_features}, {self.out_features}) expects inputs "
                              f"whose last dimension is {self.in_features}, got shape {x.shape}")
-        y = x @ self.weight.mT
-        return y if self.bias is None else y + self.bias
+        # one fused graph node for x @ W^T + b (minigrad.ops.linear), with the
+        # backward written above: dx = g W, dW = g^T x, db = sum of g
+        return ops.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

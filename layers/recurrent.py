@@ -6,21 +6,30 @@ Plain RNN cell -- each step mixes the current input with the previous state:
 
 LSTM cell -- a memory c_t guarded by three gates (input i, forget f, output o)
 and a candidate g. The weights of the four gates are stacked (rows [i; f; g; o],
-PyTorch's layout) and the input and state are concatenated, so all four
-pre-activations come out of **one** matrix product:
+PyTorch's layout), so all four pre-activations come out of one matrix product
+with the input and one with the previous state:
 
-    [a_i, a_f, a_g, a_o] = [x_t, h_{t-1}] [W_ih | W_hh]^T + b_ih + b_hh      (B, 4H)
+    [a_i, a_f, a_g, a_o] = x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh      (B, 4H)
     i = sigmoid(a_i),  f = sigmoid(a_f),  g = tanh(a_g),  o = sigmoid(a_o)
     c_t = f * c_{t-1} + i * g
     h_t = o * tanh(c_t)
 
+``LSTMCell`` and ``LSTM`` run these formulas as **one fused graph node** per
+layer and sequence, :func:`minigrad.ops.lstm`, whose backward (backpropagation
+through time) is derived by hand in ``minigrad/ops/fused.py`` and tested
+against the same formulas written with primitive ops
+(:func:`minigrad.ops.fused.lstm_reference`, which autograd differentiates on
+its own). Written op by op, a time step is about twenty graph nodes; fused, a
+whole sequence is one, and the input products of all time steps are a single
+matrix product.
+
 The sequence layers ``RNN``/``LSTM`` run the cell over time (and over stacked
 layers); their parameters are named ``weight_ih_l0``, ``weight_hh_l0``,
 ``bias_ih_l0``, ``bias_hh_l0``, ``weight_ih_l1``... with PyTorch's shapes, so
-weights copy across directly. The fused weight [W_ih | W_hh] is built once per
-sequence, and each time step is taken from the input (or the previous layer's
-list of outputs) without slicing a large intermediate, whose backward would
-cost a full-size scatter per step.
+weights copy across directly. For the RNN the fused weight [W_ih | W_hh] is
+built once per sequence, and each time step is taken from the input (or the
+previous layer's list of outputs) without slicing a large intermediate, whose
+backward would cost a full-size scatter per step.
 
 F31's character model (embedding -> LSTM -> per-step dense -> softmax) is
 :class:`CharLSTM` in ``char_lstm.py``.
@@ -59,15 +68,6 @@ def _pre_activation(x: Tensor, h: Tensor, w: Tensor, b: Tensor | None) -> Tensor
     return z if b is None else z + b
 
 
-def _lstm_step(x: Tensor, h: Tensor, c: Tensor, w: Tensor, b: Tensor | None
-               ) -> tuple[Tensor, Tensor]:
-    gates = _pre_activation(x, h, w, b)                   # (B, 4H): all four gates at once
-    a_i, a_f, a_g, a_o = gates.split(4, axis=-1)          # PyTorch's order i, f, g, o
-    i, f, g, o = a_i.sigmoid(), a_f.sigmoid(), a_g.tanh(), a_o.sigmoid()
-    c_new = f * c + i * g
-    return o * c_new.tanh(), c_new
-
-
 def rnn_cell(x: Tensor, h: Tensor, weight_ih: Tensor, weight_hh: Tensor,
              bias_ih: Tensor | None = None, bias_hh: Tensor | None = None,
              nonlinearity: str = "tanh") -> Tensor:
@@ -79,9 +79,12 @@ def rnn_cell(x: Tensor, h: Tensor, weight_ih: Tensor, weight_hh: Tensor,
 def lstm_cell(x: Tensor, state: tuple[Tensor, Tensor], weight_ih: Tensor, weight_hh: Tensor,
               bias_ih: Tensor | None = None, bias_hh: Tensor | None = None
               ) -> tuple[Tensor, Tensor]:
-    """One LSTM step (formulas above): returns (h_t, c_t)."""
-    w, b = fuse_weights(weight_ih, weight_hh, bias_ih, bias_hh)
-    return _lstm_step(x, state[0], state[1], w, b)
+    """One LSTM step (formulas above): returns (h_t, c_t).
+
+    The fused LSTM op over a sequence of length 1 (``x`` becomes (1, B, in)).
+    """
+    hc = ops.lstm(x.unsqueeze(0), state[0], state[1], weight_ih, weight_hh, bias_ih, bias_hh)
+    return hc[0, 0], hc[1, 0]                              # (2, 1, B, H) -> h_t, c_t
 
 
 def _uniform_params(module: Module, hidden_size: int) -> None:
@@ -206,8 +209,8 @@ class _RecurrentBase(Module):
         return (get(f"weight_ih_l{k}"), get(f"weight_hh_l{k}"), get(f"bias_ih_l{k}"),
                 get(f"bias_hh_l{k}"))
 
-    def _steps(self, x: Tensor) -> list[Tensor]:
-        """The input as a list of T tensors (B, features), one per time step."""
+    def _check_input(self, x: Tensor) -> int:
+        """Check the input's shape; return the number of time steps."""
         if x.ndim != 3 or x.shape[2] != self.input_size:
             layout = "(batch, time, features)" if self.batch_first else "(time, batch, features)"
             raise ShapeError(f"{type(self).__name__}: input must be 3-d {layout} with "
@@ -215,6 +218,11 @@ class _RecurrentBase(Module):
         steps = x.shape[1] if self.batch_first else x.shape[0]
         if steps == 0:
             raise ShapeError(f"{type(self).__name__}: the sequence is empty (shape {x.shape})")
+        return steps
+
+    def _steps(self, x: Tensor) -> list[Tensor]:
+        """The input as a list of T tensors (B, features), one per time step."""
+        steps = self._check_input(x)
         return [x[:, t] if self.batch_first else x[t] for t in range(steps)]
 
     def _output(self, steps: list[Tensor]) -> Tensor:
@@ -290,18 +298,18 @@ class LSTM(_RecurrentBase):
 
     def forward(self, x: Tensor, hx: tuple[Tensor, Tensor] | None = None
                 ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
-        steps = self._steps(x)
-        batch = steps[0].shape[0]
+        self._check_input(x)
+        seq = x.transpose(0, 1) if self.batch_first else x     # time-major (T, B, in)
+        batch = seq.shape[1]
         h0, c0 = (None, None) if hx is None else hx
         hs, cs = self._initial(x, h0, batch), self._initial(x, c0, batch)
         final_h, final_c = [], []
         for k in range(self.num_layers):
-            w, b = fuse_weights(*self.layer_parameters(k))
-            h, c, outs = hs[k], cs[k], []
-            for x_t in steps:
-                h, c = _lstm_step(x_t, h, c, w, b)
-                outs.append(h)
-            final_h.append(h)
-            final_c.append(c)
-            steps = self._between_layers(outs, k)
-        return self._output(steps), (ops.stack(final_h, axis=0), ops.stack(final_c, axis=0))
+            hc = ops.lstm(seq, hs[k], cs[k], *self.layer_parameters(k))   # (2, T, B, H)
+            final_h.append(hc[0, -1])
+            final_c.append(hc[1, -1])
+            seq = hc[0]                                        # h_1..h_T feed the next layer
+            if k < self.num_layers - 1 and self.dropout > 0.0 and self.training:
+                seq = ops.dropout(seq, self.dropout, True)     # between layers, as PyTorch
+        output = seq.transpose(0, 1) if self.batch_first else seq
+        return output, (ops.stack(final_h, axis=0), ops.stack(final_c, axis=0))

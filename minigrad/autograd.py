@@ -115,16 +115,20 @@ class Function:
 
     @property
     def needs_grad(self) -> tuple[bool, ...]:
-        return tuple(t.requires_grad for t in self.inputs or ())
+        return tuple([t.requires_grad for t in self.inputs or ()])
 
     @classmethod
     def apply(cls, *inputs: "Tensor", **params: Any) -> "Tensor":
         """Run ``forward`` on the inputs' arrays and record the op if needed."""
         fn = cls()
-        if len(inputs) > 1:
-            _check_same_device(fn.name, inputs)
+        if len(inputs) > 2 or (len(inputs) == 2 and
+                               type(inputs[1].data) is not type(inputs[0].data)):
+            _check_same_device(cls, inputs)  # (two arrays of one type need no more checks)
         try:
-            out_data = fn.forward(*[t.data for t in inputs], **params)
+            if len(inputs) == 2:  # the common case, spelled out: no list to build and unpack
+                out_data = fn.forward(inputs[0].data, inputs[1].data, **params)
+            else:
+                out_data = fn.forward(*[t.data for t in inputs], **params)
         except MinigradError:
             raise
         except (ValueError, TypeError, IndexError) as err:
@@ -143,14 +147,14 @@ class Function:
             out._vc = inputs[0]._vc  # same memory, same version counter
         if record:
             fn.inputs = inputs
-            fn._versions = tuple([t._version for t in inputs])
+            fn._versions = tuple([t._vc[0] for t in inputs])  # the inputs' _version now
             fn._out_ref = weakref.ref(out)
             out._ctx = fn
         return out
 
     def _check_versions(self) -> None:
         for i, (t, v) in enumerate(zip(self.inputs, self._versions)):
-            if t._version != v:
+            if t._vc[0] != v:
                 raise GraphError(
                     f"{self.name}.backward needs input {i} ({describe(t)}) as it was in the "
                     f"forward pass, but it was modified in place afterwards (version {v} -> "
@@ -166,7 +170,7 @@ class Function:
         return f"<{self.name}>"
 
 
-def _check_same_device(op: str, inputs: Sequence["Tensor"]) -> None:
+def _check_same_device(op: type, inputs: Sequence["Tensor"]) -> None:
     first = type(inputs[0].data)
     for t in inputs:
         # a NumPy scalar (what NumPy returns for 0-d results) and an ndarray are
@@ -175,7 +179,7 @@ def _check_same_device(op: str, inputs: Sequence["Tensor"]) -> None:
                 backend_of(t.data) is not backend_of(inputs[0].data):
             devices = ", ".join(f"{t.device}" for t in inputs)
             raise DeviceError(
-                f"{op.lower()}: inputs are on different devices ({devices}); move them "
+                f"{op.__name__.lower()}: inputs are on different devices ({devices}); move them "
                 "to one device with .to(device) first")
 
 
@@ -290,6 +294,10 @@ def _run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor"],
     for r, g in zip(roots, root_grads):
         grads[id(r)] = grads[id(r)] + g if id(r) in grads else g
     handed_out: set[int] = {id(g.data) for g in root_grads}
+    # keys of ``grads`` whose array this loop allocated itself (a sum of two
+    # contributions): nobody else can see it, so later contributions are added
+    # in place instead of allocating a new array each time
+    owned: set[int] = set()
     trace = _active_trace
     with set_grad_enabled(create_graph):
         for step, t in enumerate(reversed(order)):
@@ -308,7 +316,8 @@ def _run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor"],
                 _accumulate_grad(t, g, create_graph, handed_out)
             if fn is None:
                 continue
-            fn._check_versions()
+            if fn._versions != tuple([inp._vc[0] for inp in fn.inputs]):
+                fn._check_versions()  # an input changed in place: raise a clear error
             in_grads = fn.backward(g)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
@@ -321,12 +330,20 @@ def _run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor"],
                                             None if ig is None else _norm(ig)))
                 if ig is None or not inp.requires_grad:
                     continue
-                if ig.shape != inp.shape:
+                if ig.data.shape != inp.data.shape:
                     raise GraphError(
                         f"internal error in {fn.name}.backward: gradient for input {i} has "
                         f"shape {ig.shape} but the input has shape {inp.shape}")
                 key = id(inp)
-                grads[key] = grads[key] + ig if key in grads else ig
+                have = grads.get(key)
+                if have is None:
+                    grads[key] = ig                  # the first contribution: just keep it
+                elif key in owned:
+                    have.data += ig.data             # our own sum: add in place
+                else:
+                    grads[key] = have + ig           # a new array (differentiable with
+                    if not create_graph:             # create_graph=True) ...
+                        owned.add(key)               # ... that later sums may reuse
             if trace is not None:
                 trace.add(rec)
             if not retain_graph:

@@ -297,8 +297,7 @@ class Tensor:
 
     # -- in-place ops (for optimisers and initialisation) -------------------
     def _check_inplace(self, op: str) -> None:
-        from .autograd import is_grad_enabled
-        if is_grad_enabled() and (self.requires_grad or self._ctx is not None):
+        if _autograd.is_grad_enabled() and (self.requires_grad or self._ctx is not None):
             raise GraphError(
                 f"{op}: in-place modification of a tensor that is part of the graph "
                 f"({describe(self)}, requires_grad=True). Do it under `with no_grad():` "
@@ -313,7 +312,7 @@ class Tensor:
                 raise DeviceError(f"{op}: this tensor is on {self.device}, the operand on "
                                   f"{other.device}; move it with .to({self.device!r})")
             other = other.data
-        elif isinstance(other, np.ndarray) and self.device != "cpu":
+        elif isinstance(other, np.ndarray) and not isinstance(self.data, np.ndarray):
             other = self.backend.asarray(other)  # an explicit upload (CuPy refuses mixing)
         shape = getattr(other, "shape", None)
         if fit and shape is not None and tuple(shape) != self.shape:
@@ -330,8 +329,13 @@ class Tensor:
     def add_(self, other: Any, alpha: float = 1.0) -> "Tensor":
         self._check_inplace("add_")
         o = self._other_data(other, "add_")
-        self.data += o if alpha == 1.0 else o * alpha
-        self._version += 1
+        if alpha == 1.0:
+            self.data += o
+        elif alpha == -1.0:
+            self.data -= o                   # (no temporary for o * -1)
+        else:
+            self.data += o * alpha
+        self._vc[0] += 1                     # self._version += 1
         return self
 
     def sub_(self, other: Any) -> "Tensor":
@@ -398,3 +402,6 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None,
 
 def _as_sequence(x: Any) -> Sequence:
     return x if isinstance(x, (list, tuple)) else (x,)
+
+
+from . import autograd as _autograd  # noqa: E402  (at the end: autograd imports this module)

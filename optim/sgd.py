@@ -72,4 +72,4 @@ class SGD(Optimizer):
                 v = mu * v + (1.0 - damp) * g           # F17: v ← μ v + (1 − d) g
             state["momentum_buffer"] = v
             g = g + mu * v if group["nesterov"] else v  # Nesterov: g + μ v
-        p.sub_(lr * g)                                  # F14: θ ← θ − α g
+        p.add_(g, alpha=-lr)                            # F14: θ ← θ − α g

@@ -7,7 +7,9 @@ Files, by what the ops do to the numbers:
 * ``reduce.py``     -- sum, mean, max, min, var, logsumexp
 * ``shape.py``      -- reshape, transpose, broadcast, indexing, concat, stack, split
 * ``linalg.py``     -- matmul
-* ``nn.py``         -- softmax, log_softmax, losses, dropout, layer_norm
+* ``nn.py``         -- softmax, log_softmax, losses, dropout, the fused linear
+* ``fused.py``      -- fused ops with hand-derived backwards: layer_norm,
+                       masked_softmax, lstm (each checked against its composed version)
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from typing import Any
 from ..tensor import Tensor
 from .arithmetic import (abs, add, clip, div, masked_fill, maximum, minimum, mul, neg, pow,
                          sub, where)
+from .fused import lstm, masked_softmax
 from .linalg import matmul
 from .nn import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                  dropout, half_sse, layer_norm, linear, log_softmax, mse_loss, one_hot, softmax)
@@ -31,7 +34,7 @@ __all__ = [
     "softmax", "logsumexp", "max", "mean", "min", "sum", "var", "broadcast_to", "concatenate",
     "embedding", "gather", "getitem", "permute", "reshape", "split", "squeeze", "stack",
     "transpose", "unsqueeze", "exp", "gelu", "leaky_relu", "log", "relu", "sigmoid", "sqrt",
-    "tanh",
+    "tanh", "lstm", "masked_softmax",
 ]
 
 

@@ -1,4 +1,4 @@
-"""Neural-network ops: softmax, log-softmax, losses, dropout, layer norm.
+"""Neural-network ops: softmax, log-softmax, losses, dropout (layer norm: ``fused.py``).
 
 The losses here are the formulas F09-F13 of the catalogue. Softmax and
 cross-entropy subtract the row maximum first, so logits of +-1000 neither
@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..errors import DTypeError, ShapeError, describe
 from ..tensor import Tensor
 from ._util import normalize_axes, require_float, xp_of
+from .fused import layer_norm  # noqa: F401  (a fused op; re-exported here with the other nn ops)
 from .shape import to_index
 
 
@@ -26,20 +27,35 @@ class Linear(Function):
     """
 
     def forward(self, x, weight, bias=None):
-        out = x @ weight.T
+        # batch axes folded into one: a single (N, in) @ (in, out) product
+        out = x.reshape(-1, x.shape[-1]) @ weight.T
         if bias is not None:
             out += bias
-        return out
+        return out.reshape(x.shape[:-1] + (weight.shape[0],))
 
     def backward(self, grad):
         x, weight = self.inputs[0], self.inputs[1]
         needs = self.needs_grad
+        if not is_grad_enabled():
+            return self._backward_arrays(grad.data, x.data, weight.data, needs)
+        # create_graph=True: the same formulas from minigrad ops, so they can be
+        # differentiated again
         g2 = grad.reshape(-1, weight.shape[0])
-        dx = grad @ weight if needs[0] else None
+        dx = (g2 @ weight).reshape(x.shape) if needs[0] else None
         dw = g2.transpose() @ x.reshape(-1, weight.shape[1]) if needs[1] else None
         if len(self.inputs) == 2:
             return dx, dw
         return dx, dw, (g2.sum(axis=0) if needs[2] else None)
+
+    def _backward_arrays(self, grad, x, weight, needs):
+        """The usual case (recording off): the three formulas on raw arrays, without
+        the bookkeeping of a graph node for every reshape and transpose."""
+        g2 = grad.reshape(-1, weight.shape[0])
+        dx = Tensor._make((g2 @ weight).reshape(x.shape), False) if needs[0] else None
+        dw = Tensor._make(g2.T @ x.reshape(-1, weight.shape[1]), False) if needs[1] else None
+        if len(needs) == 2:
+            return dx, dw
+        return dx, dw, (Tensor._make(g2.sum(axis=0), False) if needs[2] else None)
 
 
 class Softmax(Function):
@@ -88,6 +104,7 @@ class CrossEntropy(Function):
         self.target, self.reduction = target, reduction
         shifted = logits - logits.max(axis=-1, keepdims=True)
         log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=-1, keepdims=True))
+        self.log_probs = log_probs
         picked = xp.take_along_axis(log_probs, target[..., None], axis=-1)[..., 0]
         self.count = picked.size
         if reduction == "none":
@@ -98,6 +115,16 @@ class CrossEntropy(Function):
     def backward(self, grad):
         (logits,) = self.inputs
         xp = logits.xp
+        if not is_grad_enabled():  # the usual case: on raw arrays, in place
+            delta = xp.exp(self.log_probs)                   # softmax(logits)
+            delta -= (xp.arange(logits.shape[-1]) == self.target[..., None])  # - onehot
+            if self.reduction == "none":
+                delta *= grad.data[..., None]
+            else:
+                delta *= grad.data * (1.0 / self.count) if self.reduction == "mean" \
+                    else grad.data
+            return Tensor._make(delta, False)
+        # create_graph=True: from minigrad ops, differentiable again
         probs = logits.softmax(axis=-1)
         classes = xp.arange(logits.shape[-1])
         onehot = (classes == self.target[..., None]).astype(logits.dtype)
@@ -260,20 +287,6 @@ def dropout(a: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     keep = a.backend.rng.random(a.shape) >= p
     mask = keep.astype(a.dtype) * (1.0 / (1.0 - p))
     return a * Tensor._make(mask, False)
-
-
-def layer_norm(x: Tensor, weight: Tensor | None = None, bias: Tensor | None = None,
-               eps: float = 1e-5) -> Tensor:
-    """(x - mean) / sqrt(var + eps) over the last axis, then * weight + bias."""
-    mu = x.mean(axis=-1, keepdims=True)
-    centered = x - mu
-    var = (centered * centered).mean(axis=-1, keepdims=True)
-    out = centered * (var + eps) ** -0.5
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
 
 
 def one_hot(ids: Any, num_classes: int, like: Tensor | None = None) -> Tensor:

@@ -79,8 +79,9 @@ class ReLU(Function):
 
     def forward(self, a):
         self.mask = a > 0
-        # where, not a * mask: that gives -0.0 for negative inputs and NaN for -inf
-        return xp_of(a).where(self.mask, a, a.dtype.type(0))
+        # maximum, not a * mask (that gives -0.0 for negative inputs and NaN for
+        # -inf), nor where(mask, a, 0) (several times slower on random signs)
+        return xp_of(a).maximum(a, a.dtype.type(0))
 
     def backward(self, grad):
         return grad * Tensor._make(self.mask.astype(grad.dtype), False)
@@ -111,18 +112,41 @@ class GELU(Function):
 
     def forward(self, a):
         xp = xp_of(a)
-        self.t = xp.tanh(_GELU_C * (a + 0.044715 * a * a * a))
-        return 0.5 * a * (1.0 + self.t)
+        u = a * a                                   # u = C (a + 0.044715 a^3), in place
+        u *= 0.044715
+        u += 1.0
+        u *= a
+        u *= _GELU_C
+        self.t = xp.asarray(xp.tanh(u))             # (0-d inputs give NumPy scalars)
+        out = self.t + 1.0
+        out *= a
+        out *= 0.5                                  # 0.5 a (1 + t)
+        return out
 
     def backward(self, grad):
         (a,) = self.inputs
         if is_grad_enabled():
             # create_graph=True: rebuild t from differentiable ops so d2/da2 exists
             t = tanh(_GELU_C * (a + 0.044715 * a * a * a))
-        else:
-            t = Tensor._make(self.t, False)
-        du = _GELU_C * (1.0 + 3 * 0.044715 * a * a)
-        return grad * (0.5 * (1.0 + t) + 0.5 * a * (1.0 - t * t) * du)
+            du = _GELU_C * (1.0 + 3 * 0.044715 * a * a)
+            return grad * (0.5 * (1.0 + t) + 0.5 * a * (1.0 - t * t) * du)
+        # the same formula on raw arrays, updated in place: two temporaries instead
+        # of one per operation (recording is off, so nothing needs the graph)
+        # (xp.asarray: NumPy turns 0-d results into scalars, which have no ``out=``)
+        xp, x, t = a.xp, a.data, self.t
+        d = xp.asarray(x * x)                       # 0.5 a du/da = 0.5 C a (1 + 3k a^2)
+        d *= 3 * 0.044715
+        d += 1.0
+        d *= 0.5 * _GELU_C
+        d *= x
+        tmp = xp.asarray(t * t)
+        xp.subtract(1.0, tmp, out=tmp)
+        d *= tmp                                    # 0.5 a (1 - t^2) du/da
+        xp.multiply(t, 0.5, out=tmp)
+        d += tmp
+        d += 0.5                                    # + 0.5 (1 + t)
+        d *= grad.data
+        return Tensor._make(d, False)
 
 
 def exp(a: Tensor) -> Tensor:

@@ -1,0 +1,368 @@
+"""Fused ops: one graph node, a hand-derived backward, checked against the same
+computation composed from primitive ops.
+
+A layer norm written with primitive ops is about ten graph nodes, and each
+node allocates its own full-size temporary in forward and again in backward.
+A fused op does the whole formula in one ``forward`` on raw arrays and the
+whole derivative in one ``backward`` -- the "backprop ninja" exercise of
+deriving the gradient by hand, turned into a speed-up. Every op here has
+
+* the fused ``Function`` (what the library uses);
+* a ``*_reference`` function computing the same thing from primitive ops
+  (what autograd would differentiate on its own). The tests check that both
+  give the same values and gradients, and
+
+* second derivatives: the hand-written backward works on raw arrays, so it
+  is not itself differentiable. When ``backward`` runs with recording on
+  (``create_graph=True``), it instead differentiates the reference with
+  autograd (:func:`_differentiable_backward`) -- slower, but exact.
+
+Ops: ``layer_norm`` (F28's LayerNorm), ``masked_softmax`` (attention weights,
+F26), ``lstm`` (F30: a whole LSTM layer over a sequence, backpropagation
+through time by hand).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..autograd import Function, enable_grad, grad as autograd_grad, is_grad_enabled
+from ..tensor import Tensor
+from ._util import xp_of
+
+__all__ = ["layer_norm", "layer_norm_reference", "masked_softmax", "masked_softmax_reference",
+           "lstm", "lstm_reference", "LayerNorm", "MaskedSoftmax", "LSTM"]
+
+
+def _differentiable_backward(fn: Function, reference: Callable[..., Tensor],
+                             grad: Tensor) -> tuple[Tensor | None, ...]:
+    """The gradients of ``reference(*fn.inputs)`` -- the fused op written with
+    primitive ops -- for the upstream ``grad``, recorded on the graph.
+
+    Used by the fused ops' ``backward`` when it runs with ``create_graph=True``:
+    the result is differentiable with respect to the inputs *and* ``grad``.
+    """
+    inputs = fn.inputs
+    wanted = [t for t in inputs if t.requires_grad]
+    with enable_grad():
+        out = reference(*inputs)
+        grads = iter(autograd_grad(out, wanted, grad, create_graph=True, allow_unused=True))
+    return tuple(next(grads) if t.requires_grad else None for t in inputs)
+
+
+def _wrap(array: Any) -> Tensor:
+    return Tensor._make(array, False)
+
+
+# ---------------------------------------------------------------------------
+# LayerNorm
+# ---------------------------------------------------------------------------
+class LayerNorm(Function):
+    """y = x_hat * w + b,  x_hat = (x - mu) * r,  r = 1 / sqrt(var + eps), over the last axis
+    (D features; ``w`` and ``b`` optional).
+
+    Backward, with g = dL/dy and the means taken over the D features of a row:
+
+        dx_hat = g * w
+        dx = r * (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat))
+        dw = sum over rows of g * x_hat,     db = sum over rows of g.
+
+    (x_hat has mean 0 and variance 1 whatever x was, so moving x along 1 or
+    along x_hat changes nothing: dx is dx_hat with those two directions
+    projected out, scaled by r.) The code removes the mean first and writes
+    x_hat * mean(dx_hat * x_hat) as (x - mu) * mean(dx_hat * (x - mu)) / (var + eps):
+    the same numbers with less float32 round-off when var is not much larger
+    than eps.
+    """
+
+    def forward(self, x, weight=None, bias=None, eps=1e-5):
+        xp = xp_of(x)
+        self.eps = eps
+        centered = x - x.mean(axis=-1, keepdims=True)
+        d = x.shape[-1]
+        var = xp.einsum("...i,...i->...", centered, centered)[..., None] * (1.0 / d)
+        self.inv_var = 1.0 / (var + eps)
+        self.rstd = xp.sqrt(self.inv_var)
+        self.centered = centered
+        out = centered * self.rstd                  # x_hat
+        if weight is not None:
+            out *= weight
+        if bias is not None:
+            out += bias
+        return out
+
+    def backward(self, grad):
+        if is_grad_enabled():  # create_graph=True: differentiate the composed version
+            return _differentiable_backward(
+                self, lambda *ts: layer_norm_reference(*ts, eps=self.eps), grad)
+        inputs = self.inputs
+        xp, g, centered, rstd = grad.xp, grad.data, self.centered, self.rstd
+        weight = inputs[1] if len(inputs) > 1 else None
+        rows = tuple(range(g.ndim - 1))             # every axis but the features
+        dx = dw = db = None
+        if inputs[0].requires_grad:
+            dx_hat = g * weight.data if weight is not None else g.copy()
+            inv_d = 1.0 / centered.shape[-1]
+            dx_hat -= dx_hat.sum(axis=-1, keepdims=True) * inv_d    # dx_hat - mean(dx_hat)
+            # per-row dot products (einsum: without a full-size temporary)
+            mean_dot = xp.einsum("...i,...i->...", dx_hat, centered)[..., None] * inv_d
+            mean_dot *= self.inv_var        # = mean(dx_hat * x_hat) / r (mean(x_hat) is 0)
+            dx_hat -= centered * mean_dot
+            dx_hat *= rstd
+            # the exact dx sums to 0 over a row (shifting x changes nothing), but
+            # float32 round-off in the mean leaves ``centered`` slightly off-centre,
+            # and the line above amplifies that when var is small: centre dx again
+            dx_hat -= dx_hat.sum(axis=-1, keepdims=True) * inv_d
+            dx = _wrap(dx_hat)
+        if weight is not None and weight.requires_grad:
+            d = centered.shape[-1]
+            x_hat = (centered * rstd).reshape(-1, d)
+            dw = _wrap(xp.einsum("ni,ni->i", g.reshape(-1, d), x_hat))   # sum of g * x_hat
+        if len(inputs) > 2 and inputs[2].requires_grad:
+            db = _wrap(g.sum(axis=rows))
+        return (dx, dw, db)[:len(inputs)]
+
+
+def layer_norm_reference(x: Tensor, weight: Tensor | None = None, bias: Tensor | None = None,
+                         eps: float = 1e-5) -> Tensor:
+    """LayerNorm composed from primitive ops (what autograd differentiates on its own)."""
+    mu = x.mean(axis=-1, keepdims=True)
+    centered = x - mu
+    var = (centered * centered).mean(axis=-1, keepdims=True)
+    out = centered * (var + eps) ** -0.5
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def layer_norm(x: Tensor, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """(x - mean) / sqrt(var + eps) over the last axis, then * weight + bias (one fused node)."""
+    inputs = [t for t in (x, weight, bias) if t is not None]
+    fits = x.ndim > 0 and all(t.shape == x.shape[-1:] and t.dtype == x.dtype for t in inputs[1:])
+    if not fits or (weight is None and bias is not None):
+        # broadcasting affine parameters, mixed dtypes (an error the primitive ops
+        # report), or a shift without a scale: the composed version handles them
+        return layer_norm_reference(x, weight, bias, eps)
+    return LayerNorm.apply(*inputs, eps=eps)
+
+
+# ---------------------------------------------------------------------------
+# masked softmax (attention weights)
+# ---------------------------------------------------------------------------
+class MaskedSoftmax(Function):
+    """out = softmax(a) along the last axis, except that positions where the
+    boolean ``blocked`` (broadcastable to a's shape) is True get weight exactly
+    0; a row with every position blocked becomes all zeros (not 1/n each).
+
+    Forward adds a huge negative number (half the dtype's minimum) at the
+    blocked positions, so e^(a - max) underflows to exactly 0 there -- an add
+    with a small precomputed mask, much cheaper than a full-size ``where``.
+
+    Backward is the softmax's, da = out * (g - sum(g * out)); blocked
+    positions have out = 0, so they get no gradient.
+    """
+
+    def forward(self, a, blocked):
+        xp = xp_of(a)
+        very_negative = float(np.finfo(a.dtype).min) / 2
+        self.blocked = blocked
+        penalty = xp.where(blocked, a.dtype.type(very_negative), a.dtype.type(0))
+        e = a + penalty                             # (broadcast: the mask is usually small)
+        e -= e.max(axis=-1, keepdims=True)
+        xp.exp(e, out=e)
+        e /= e.sum(axis=-1, keepdims=True)
+        every = blocked.all(axis=-1, keepdims=True)  # rows with nothing to attend to
+        if bool(every.any()):
+            e *= ~xp.broadcast_to(every, e.shape)
+        return e
+
+    def backward(self, grad):
+        if is_grad_enabled():
+            return (_differentiable_backward(
+                self, lambda t: masked_softmax_reference(t, self.blocked), grad)[0],)
+        xp, out, g = grad.xp, self.output.data, grad.data
+        row_dot = xp.einsum("...i,...i->...", g, out)[..., None]   # sum(g * out) per row
+        da = g - row_dot
+        da *= out
+        return _wrap(da)
+
+
+def masked_softmax_reference(a: Tensor, blocked: Any) -> Tensor:
+    """The masked softmax composed from primitive ops: masked_fill, softmax, masked_fill."""
+    very_negative = float(np.finfo(a.dtype).min) / 2
+    weights = a.masked_fill(blocked, very_negative).softmax(axis=-1)
+    return weights.masked_fill(blocked, 0.0)
+
+
+def masked_softmax(a: Tensor, blocked: Any) -> Tensor:
+    """Softmax along the last axis with ``blocked`` positions (True) given weight 0.
+
+    ``blocked``: a boolean array (or Tensor) broadcastable to ``a.shape`` on a's device.
+    """
+    if isinstance(blocked, Tensor):
+        blocked = blocked.data
+    return MaskedSoftmax.apply(a, blocked=blocked)
+
+
+# ---------------------------------------------------------------------------
+# LSTM: a whole layer over a sequence
+# ---------------------------------------------------------------------------
+def _sigmoid_into(z: Any, out: Any, xp: Any) -> None:
+    """out = sigmoid(z) = 0.5 * (1 + tanh(z / 2)): the same function, never overflows."""
+    xp.multiply(z, 0.5, out=out)
+    xp.tanh(out, out=out)
+    out += 1.0
+    out *= 0.5
+
+
+class LSTM(Function):
+    """F30 over T time steps in one node (gate rows i, f, g, o as in PyTorch).
+
+    Inputs: x (T, B, I) time-major, h0 and c0 (B, H), weight_ih (4H, I),
+    weight_hh (4H, H), and optionally bias_ih, bias_hh (4H,). Output: one
+    array (2, T, B, H) -- ``[0]`` holds h_1..h_T, ``[1]`` holds c_1..c_T
+    (a graph node has one output, so the two states travel together).
+
+    Forward, for t = 1..T (the input projection of all steps is one matrix
+    product up front; each step adds one product with the previous h):
+
+        z = x_t W_ih^T + b_ih + b_hh + h_{t-1} W_hh^T            (B, 4H)
+        i, f, o = sigmoid(z_i, z_f, z_o),  g = tanh(z_g)
+        c_t = f * c_{t-1} + i * g,         h_t = o * tanh(c_t)
+
+    Backward through time, from t = T down to 1, carrying dh and dc (the
+    gradients reaching h_t and c_t from later steps, plus those from outside):
+
+        do = dh * tanh(c_t)
+        dc += dh * o * (1 - tanh(c_t)^2)
+        di = dc * g,  df = dc * c_{t-1},  dg = dc * i,  then dc <- dc * f   (for c_{t-1})
+        dz = [di i (1-i), df f (1-f), dg (1-g^2), do o (1-o)]
+        dh <- dz W_hh                                                (for h_{t-1})
+
+    and, once for all steps, dW_ih = sum_t dz_t^T x_t, dW_hh = sum_t dz_t^T h_{t-1},
+    db = sum of dz, dx_t = dz_t W_ih.
+    """
+
+    def forward(self, x, h0, c0, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+        xp = xp_of(x)
+        T, B, n_in = x.shape
+        H = weight_hh.shape[1]
+        # all input projections at once: (T*B, I) @ (I, 4H)
+        xw = (x.reshape(T * B, n_in) @ weight_ih.T).reshape(T, B, 4 * H)
+        if bias_ih is not None:
+            xw += bias_ih + bias_hh
+        hc = xp.empty((2, T + 1, B, H), dtype=x.dtype)  # h and c, with h0, c0 at t = 0
+        hc[0, 0], hc[1, 0] = h0, c0
+        acts = xp.empty((T, B, 4 * H), dtype=x.dtype)   # gate activations i, f, g, o
+        tanh_c = xp.empty((T, B, H), dtype=x.dtype)
+        w_hh_t = weight_hh.T
+        # (``out=`` writes each result straight into its slot of the saved arrays)
+        for t in range(T):
+            z = xw[t]
+            z += hc[0, t] @ w_hh_t                   # the four gates in one product
+            a = acts[t]
+            i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+            _sigmoid_into(z[:, :2 * H], a[:, :2 * H], xp)     # i and f
+            xp.tanh(z[:, 2 * H:3 * H], out=g)
+            _sigmoid_into(z[:, 3 * H:], o, xp)
+            c = hc[1, t + 1]
+            xp.multiply(f, hc[1, t], out=c)          # c_t = f * c_{t-1} + i * g
+            c += i * g
+            xp.tanh(c, out=tanh_c[t])
+            xp.multiply(o, tanh_c[t], out=hc[0, t + 1])    # h_t = o * tanh(c_t)
+        self.hc, self.acts, self.tanh_c = hc, acts, tanh_c
+        return hc[:, 1:]
+
+    def backward(self, grad):
+        if is_grad_enabled():
+            return _differentiable_backward(self, lstm_reference, grad)
+        inputs = self.inputs
+        x, h0, c0, weight_ih, weight_hh = inputs[:5]
+        xp = x.xp
+        hc, acts, tanh_c = self.hc, self.acts, self.tanh_c
+        g_out = grad.data
+        T, B, H = tanh_c.shape
+        w_hh = weight_hh.data
+        dh = xp.zeros((B, H), dtype=g_out.dtype)
+        dc = xp.zeros((B, H), dtype=g_out.dtype)
+        dz_all = xp.empty((T, B, 4 * H), dtype=g_out.dtype)
+        for t in range(T - 1, -1, -1):
+            dh += g_out[0, t]                        # gradients arriving from outside
+            dc += g_out[1, t]
+            a = acts[t]
+            i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+            tc = tanh_c[t]
+            dz = dz_all[t]
+            di, df, dg, do = dz[:, :H], dz[:, H:2 * H], dz[:, 2 * H:3 * H], dz[:, 3 * H:]
+            xp.multiply(dh, tc, out=do)              # h_t = o * tanh(c_t)
+            tmp = tc * tc
+            xp.subtract(1.0, tmp, out=tmp)
+            tmp *= o
+            tmp *= dh
+            dc += tmp                                # dc += dh * o * (1 - tanh(c_t)^2)
+            xp.multiply(dc, g, out=di)               # c_t = f * c_{t-1} + i * g
+            xp.multiply(dc, hc[1, t], out=df)
+            xp.multiply(dc, i, out=dg)
+            dc *= f                                  # dc for c_{t-1}
+            sig = a[:, :2 * H]                       # through the nonlinearities:
+            dz[:, :2 * H] *= sig                     # sigmoid' = s (1 - s)
+            dz[:, :2 * H] *= 1.0 - sig
+            dg *= 1.0 - g * g                        # tanh' = 1 - t^2
+            do *= o
+            do *= 1.0 - o
+            dh = dz @ w_hh                           # dh for h_{t-1}
+        dz2 = dz_all.reshape(T * B, 4 * H)
+        n_in = x.shape[2]
+        grads: list[Tensor | None] = [None] * len(inputs)
+        if x.requires_grad:
+            grads[0] = _wrap((dz2 @ weight_ih.data).reshape(T, B, n_in))
+        if h0.requires_grad:
+            grads[1] = _wrap(dh)
+        if c0.requires_grad:
+            grads[2] = _wrap(dc)
+        if weight_ih.requires_grad:
+            grads[3] = _wrap(dz2.T @ x.data.reshape(T * B, n_in))
+        if weight_hh.requires_grad:
+            grads[4] = _wrap(dz2.T @ hc[0, :T].reshape(T * B, H))
+        if len(inputs) > 5:
+            db = dz2.sum(axis=0)
+            grads[5] = _wrap(db) if inputs[5].requires_grad else None
+            grads[6] = _wrap(db.copy()) if inputs[6].requires_grad else None
+        return tuple(grads)
+
+
+def lstm_reference(x: Tensor, h0: Tensor, c0: Tensor, weight_ih: Tensor, weight_hh: Tensor,
+                   bias_ih: Tensor | None = None, bias_hh: Tensor | None = None) -> Tensor:
+    """The LSTM layer composed from primitive ops, step by step (same output layout
+    as :class:`LSTM`: (2, T, B, H) with h's in [0] and c's in [1])."""
+    from .shape import stack
+    h, c = h0, c0
+    hs, cs = [], []
+    for t in range(x.shape[0]):
+        z = x[t] @ weight_ih.mT + h @ weight_hh.mT
+        if bias_ih is not None:
+            z = z + (bias_ih + bias_hh)
+        a_i, a_f, a_g, a_o = z.split(4, axis=-1)
+        i, f, g, o = a_i.sigmoid(), a_f.sigmoid(), a_g.tanh(), a_o.sigmoid()
+        c = f * c + i * g
+        h = o * c.tanh()
+        hs.append(h)
+        cs.append(c)
+    return stack([stack(hs), stack(cs)])
+
+
+def lstm(x: Tensor, h0: Tensor, c0: Tensor, weight_ih: Tensor, weight_hh: Tensor,
+         bias_ih: Tensor | None = None, bias_hh: Tensor | None = None) -> Tensor:
+    """One LSTM layer over a time-major sequence x (T, B, I), from state (h0, c0).
+
+    Returns (2, T, B, H): ``out[0]`` the hidden states h_1..h_T, ``out[1]`` the
+    cell states c_1..c_T. One fused node (see :class:`LSTM`).
+    """
+    if (bias_ih is None) != (bias_hh is None):
+        raise ValueError("lstm: give both bias_ih and bias_hh, or neither")
+    biases = () if bias_ih is None else (bias_ih, bias_hh)
+    return LSTM.apply(x, h0, c0, weight_ih, weight_hh, *biases)

@@ -26,7 +26,6 @@ def _switches():
     import minigrad.ops as ops
     import minigrad.ops.unary as unary
     from minigrad.ops import fused
-    from minigrad.tensor import Tensor
 
     import layers
 
@@ -56,7 +55,7 @@ def _switches():
         ("fused masked softmax", lambda: patched(ops, "masked_softmax",
                                                  fused.masked_softmax_reference)),
         ("fused LSTM layer", lambda: patched(ops, "lstm", fused.lstm_reference)),
-    ], Tensor
+    ]
 
 
 def _measure(workloads, min_time):
@@ -82,7 +81,7 @@ def main(argv=None) -> int:
     except ImportError:
         print("threadpoolctl not installed: BLAS threads left at their default", file=sys.stderr)
     workloads = [w.strip().upper() for w in opts.workloads.split(",") if w.strip()]
-    switches, _ = _switches()
+    switches = _switches()
     rows = []
     for k in range(len(switches) + 1):
         off = switches[k:]                      # the first k are on again

@@ -5,13 +5,15 @@ Models come from ``layers`` (``MLP``, ``LSTM``, ``TransformerBlock``,
 ``optim.SGD(lr=0.01)``; nothing here reaches into the engine. The weights are
 copied from the shared workload parameters (``benchmarks.workloads`` stores
 Linear weights as ``(in, out)``; minigrad, like PyTorch, keeps ``(out, in)``),
-so the first loss equals the raw-NumPy floor's. Float32 end to end: every
-parameter, input and gradient is checked to be float32 after the first step.
+so the first loss equals the raw-NumPy floor's. Float32 end to end (the
+benchmark's parameters are float32): after the first step every parameter
+and gradient is checked to still have the parameters' dtype. The same code
+runs in float64 for the comparisons with the floor in ``tests/benchmarks``.
 
-``step()`` = zero_grad, forward, backward, SGD update; it returns the loss of
-the parameters before the update. Gradients are released at the end of the
-step (``zero_grad`` with ``set_to_none``), as the floor and the torch peer do,
-so the memory held between steps is the same for every column.
+``step()`` = forward, backward, SGD update, then ``zero_grad``: it returns the
+loss of the parameters before the update, and releases the gradients at the
+end of the step (``set_to_none``), as the floor and the torch peer do, so the
+memory held between steps is the same for every column.
 """
 from __future__ import annotations
 
@@ -28,15 +30,19 @@ import minigrad as mg  # noqa: E402
 import layers  # noqa: E402
 import optim  # noqa: E402
 
-__all__ = ["W1", "W2", "W3", "W4", "available"]
+__all__ = ["W1", "W2", "W3", "W4", "WORKLOADS", "available", "make_step"]
 
 
 def available() -> bool:
     return True
 
 
+def _dtype(params: dict) -> np.dtype:
+    return next(iter(params.values())).dtype
+
+
 def _set(param: mg.Tensor, value: np.ndarray) -> None:
-    """Copy ``value`` into a parameter, checking shape and keeping float32."""
+    """Copy ``value`` into a parameter, checking its shape (and keeping its dtype)."""
     if param.shape != value.shape:
         raise ValueError(f"parameter of shape {param.shape} cannot take {value.shape}")
     with mg.no_grad():
@@ -48,33 +54,48 @@ def _set_linear(lin: layers.Linear, w_in_out: np.ndarray, b: np.ndarray) -> None
     _set(lin.bias, b)
 
 
-def _check_float32(params, what: str) -> None:
+def _linear_grads(lin: layers.Linear, w: str, b: str) -> dict:
+    """A Linear layer's gradients under the floor's names, in its (in, out) layout."""
+    return {w: np.ascontiguousarray(lin.weight.grad.numpy().T), b: lin.bias.grad.numpy()}
+
+
+def _check_dtype(params, dtype, what: str) -> None:
     for p in params:
-        if p.dtype != np.float32 or (p.grad is not None and p.grad.dtype != np.float32):
-            raise TypeError(f"{what}: a parameter or its gradient left float32 ({p.dtype})")
+        if p.dtype != dtype or (p.grad is not None and p.grad.dtype != dtype):
+            raise TypeError(f"{what}: a parameter or its gradient left {dtype} ({p.dtype})")
 
 
 class _Workload:
-    """``make_step(params, data)``: build the model, return the training step."""
+    """``make_step(params, data)``: build the model, return the training step.
+    ``loss_and_grads(params, data)``: one forward + backward, gradients under the
+    floor's names (for the tests in ``tests/benchmarks``)."""
 
     name = "?"
 
     def build(self, params: dict, data: dict):
-        """-> (parameters list, loss function of no arguments)."""
+        """-> (parameters, loss function of no arguments, function returning the
+        gradients as a dict keyed like ``params``)."""
         raise NotImplementedError
 
+    def loss_and_grads(self, params: dict, data: dict):
+        _, loss_fn, grads = self.build(params, data)
+        loss = loss_fn()
+        loss.backward()
+        return float(loss.item()), grads()
+
     def make_step(self, params: dict, data: dict):
-        model_params, loss_fn = self.build(params, data)
+        model_params, loss_fn, _ = self.build(params, data)
+        dtype = _dtype(params)
         opt = optim.SGD(model_params, lr=float(data["cfg"]["lr"]))
         checked = []
 
         def step() -> float:
             loss = loss_fn()
             loss.backward()
-            if not checked:  # once: the whole step stayed in float32
-                _check_float32(model_params, self.name)
-                if loss.dtype != np.float32:
-                    raise TypeError(f"{self.name}: loss is {loss.dtype}")
+            if not checked:  # once: the whole step stayed in the parameters' dtype
+                _check_dtype(model_params, dtype, self.name)
+                if loss.dtype != dtype:
+                    raise TypeError(f"{self.name}: loss is {loss.dtype}, parameters {dtype}")
                 checked.append(True)
             opt.step()
             opt.zero_grad()  # set_to_none: no gradient arrays held between steps
@@ -93,12 +114,19 @@ class _W1(_Workload):
 
     def build(self, params, data):
         sizes = [params["W1"].shape[0]] + [params[f"W{i}"].shape[1] for i in (1, 2, 3)]
-        model = layers.MLP(sizes, activation="relu")
+        model = layers.MLP(sizes, activation="relu", dtype=_dtype(params))
         linears = [m for m in model.modules() if isinstance(m, layers.Linear)]
         for i, lin in enumerate(linears, start=1):
             _set_linear(lin, params[f"W{i}"], params[f"b{i}"])
         x, y = mg.Tensor(data["x"]), data["y"]
-        return list(model.parameters()), lambda: mg.cross_entropy(model(x), y)
+
+        def grads():
+            out = {}
+            for i, lin in enumerate(linears, start=1):
+                out.update(_linear_grads(lin, f"W{i}", f"b{i}"))
+            return out
+
+        return list(model.parameters()), lambda: mg.cross_entropy(model(x), y), grads
 
 
 class _W2(_Workload):
@@ -106,15 +134,17 @@ class _W2(_Workload):
 
     The floor's fused gate weights map onto PyTorch's layout directly:
     ``weight_ih = Wx^T``, ``weight_hh = Wh^T``, ``bias_ih = b``, ``bias_hh = 0``.
+    (Both biases are trained, so after the first update the trajectories part:
+    the floor's single ``b`` moves by -lr g, ``bias_ih + bias_hh`` by -2 lr g.)
     """
 
     name = "W2"
 
     def build(self, params, data):
         n_in, four_h = params["Wx"].shape
-        hidden = four_h // 4
-        lstm = layers.LSTM(n_in, hidden, batch_first=True)
-        head = layers.Linear(hidden, params["Wy"].shape[1])
+        hidden, dtype = four_h // 4, _dtype(params)
+        lstm = layers.LSTM(n_in, hidden, batch_first=True, dtype=dtype)
+        head = layers.Linear(hidden, params["Wy"].shape[1], dtype=dtype)
         _set(lstm.weight_ih_l0, params["Wx"].T)
         _set(lstm.weight_hh_l0, params["Wh"].T)
         _set(lstm.bias_ih_l0, params["b"])
@@ -126,7 +156,14 @@ class _W2(_Workload):
             _, (h_n, _) = lstm(x)
             return mg.cross_entropy(head(h_n[0]), y)
 
-        return list(lstm.parameters()) + list(head.parameters()), loss_fn
+        def grads():
+            out = {"Wx": np.ascontiguousarray(lstm.weight_ih_l0.grad.numpy().T),
+                   "Wh": np.ascontiguousarray(lstm.weight_hh_l0.grad.numpy().T),
+                   "b": lstm.bias_ih_l0.grad.numpy()}        # = bias_hh_l0's gradient
+            out.update(_linear_grads(head, "Wy", "by"))
+            return out
+
+        return list(lstm.parameters()) + list(head.parameters()), loss_fn, grads
 
 
 class _W3(_Workload):
@@ -137,26 +174,34 @@ class _W3(_Workload):
     def build(self, params, data):
         cfg = data["cfg"]
         d_model, d_ff = params["W1"].shape
+        dtype = _dtype(params)
         block = layers.TransformerBlock(d_model, int(cfg["n_heads"]), d_ff, activation="gelu",
-                                        norm_first=True)
+                                        norm_first=True, dtype=dtype)
         block.norm1.eps = block.norm2.eps = float(cfg["eps"])
-        head = layers.Linear(d_model, params["Wc"].shape[1])
-        _set(block.norm1.weight, params["ln1_w"])
-        _set(block.norm1.bias, params["ln1_b"])
-        _set(block.norm2.weight, params["ln2_w"])
-        _set(block.norm2.bias, params["ln2_b"])
-        for proj, key in (("q_proj", "q"), ("k_proj", "k"), ("v_proj", "v"), ("out_proj", "o")):
-            _set_linear(getattr(block.attn, proj), params[f"W{key}"], params[f"b{key}"])
-        _set_linear(block.ff.fc1, params["W1"], params["b1"])
-        _set_linear(block.ff.fc2, params["W2"], params["b2"])
-        _set_linear(head, params["Wc"], params["bc"])
+        head = layers.Linear(d_model, params["Wc"].shape[1], dtype=dtype)
+        norms = {"ln1": block.norm1, "ln2": block.norm2}
+        for name, norm in norms.items():
+            _set(norm.weight, params[f"{name}_w"])
+            _set(norm.bias, params[f"{name}_b"])
+        linears = {"q": block.attn.q_proj, "k": block.attn.k_proj, "v": block.attn.v_proj,
+                   "o": block.attn.out_proj, "1": block.ff.fc1, "2": block.ff.fc2, "c": head}
+        for key, lin in linears.items():
+            _set_linear(lin, params[f"W{key}"], params[f"b{key}"])
         x, y = mg.Tensor(data["x"]), data["y"]
 
         def loss_fn():
             h = block(x, causal=True)
             return mg.cross_entropy(head(h.mean(axis=1)), y)
 
-        return list(block.parameters()) + list(head.parameters()), loss_fn
+        def grads():
+            out = {}
+            for name, norm in norms.items():
+                out[f"{name}_w"], out[f"{name}_b"] = norm.weight.grad.numpy(), norm.bias.grad.numpy()
+            for key, lin in linears.items():
+                out.update(_linear_grads(lin, f"W{key}", f"b{key}"))
+            return out
+
+        return list(block.parameters()) + list(head.parameters()), loss_fn, grads
 
 
 class _W4(_Workload):
@@ -166,7 +211,7 @@ class _W4(_Workload):
 
     def build(self, params, data):
         x = mg.Parameter(params["x"].copy())
-        a = mg.Tensor(data["a"])
+        a = mg.Tensor(data["a"].astype(x.dtype))
         half = int(data["cfg"]["n_ops"]) // 2
 
         def loss_fn():
@@ -176,7 +221,7 @@ class _W4(_Workload):
                 h = h + x
             return h.sum()
 
-        return [x], loss_fn
+        return [x], loss_fn, lambda: {"x": x.grad.numpy()}
 
 
 W1, W2, W3, W4 = _W1(), _W2(), _W3(), _W4()

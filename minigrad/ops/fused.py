@@ -9,13 +9,13 @@ deriving the gradient by hand, turned into a speed-up. Every op here has
 
 * the fused ``Function`` (what the library uses);
 * a ``*_reference`` function computing the same thing from primitive ops
-  (what autograd would differentiate on its own). The tests check that both
-  give the same values and gradients, and
-
-* second derivatives: the hand-written backward works on raw arrays, so it
-  is not itself differentiable. When ``backward`` runs with recording on
-  (``create_graph=True``), it instead differentiates the reference with
-  autograd (:func:`_differentiable_backward`) -- slower, but exact.
+  (what autograd would differentiate on its own). The tests
+  (``tests/engine/test_engine_fused.py``) check that both give the same
+  values, gradients and second derivatives;
+* second derivatives through the reference: the hand-written backward works
+  on raw arrays, so it is not itself differentiable. When ``backward`` runs
+  with recording on (``create_graph=True``), it differentiates the reference
+  with autograd instead (:func:`_differentiable_backward`) -- slower, but exact.
 
 Ops: ``layer_norm`` (F28's LayerNorm), ``masked_softmax`` (attention weights,
 F26), ``lstm`` (F30: a whole LSTM layer over a sequence, backpropagation
@@ -28,6 +28,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..autograd import Function, enable_grad, grad as autograd_grad, is_grad_enabled
+from ..errors import DTypeError, ShapeError, describe
 from ..tensor import Tensor
 from ._util import xp_of
 
@@ -70,24 +71,21 @@ class LayerNorm(Function):
 
     (x_hat has mean 0 and variance 1 whatever x was, so moving x along 1 or
     along x_hat changes nothing: dx is dx_hat with those two directions
-    projected out, scaled by r.) The code removes the mean first and writes
-    x_hat * mean(dx_hat * x_hat) as (x - mu) * mean(dx_hat * (x - mu)) / (var + eps):
-    the same numbers with less float32 round-off when var is not much larger
-    than eps.
+    projected out, scaled by r.) The code removes the mean of dx_hat first,
+    which loses less to float32 round-off when var is not much larger than eps.
     """
 
     def forward(self, x, weight=None, bias=None, eps=1e-5):
         xp = xp_of(x)
         self.eps = eps
-        centered = x - x.mean(axis=-1, keepdims=True)
-        d = x.shape[-1]
-        var = xp.einsum("...i,...i->...", centered, centered)[..., None] * (1.0 / d)
-        self.inv_var = 1.0 / (var + eps)
-        self.rstd = xp.sqrt(self.inv_var)
-        self.centered = centered
-        out = centered * self.rstd                  # x_hat
-        if weight is not None:
-            out *= weight
+        x_hat = x - x.mean(axis=-1, keepdims=True)
+        var = xp.einsum("...i,...i->...", x_hat, x_hat)[..., None] * (1.0 / x.shape[-1])
+        self.rstd = 1.0 / xp.sqrt(var + eps)
+        x_hat *= self.rstd                          # (x - mu) * r, in place
+        self.x_hat = x_hat
+        if weight is None:
+            return x_hat.copy()                     # (x_hat is saved for backward)
+        out = x_hat * weight
         if bias is not None:
             out += bias
         return out
@@ -97,30 +95,26 @@ class LayerNorm(Function):
             return _differentiable_backward(
                 self, lambda *ts: layer_norm_reference(*ts, eps=self.eps), grad)
         inputs = self.inputs
-        xp, g, centered, rstd = grad.xp, grad.data, self.centered, self.rstd
+        xp, g, x_hat, rstd = grad.xp, grad.data, self.x_hat, self.rstd
         weight = inputs[1] if len(inputs) > 1 else None
-        rows = tuple(range(g.ndim - 1))             # every axis but the features
+        d = x_hat.shape[-1]
         dx = dw = db = None
         if inputs[0].requires_grad:
             dx_hat = g * weight.data if weight is not None else g.copy()
-            inv_d = 1.0 / centered.shape[-1]
-            dx_hat -= dx_hat.sum(axis=-1, keepdims=True) * inv_d    # dx_hat - mean(dx_hat)
+            dx_hat -= dx_hat.sum(axis=-1, keepdims=True) * (1.0 / d)   # - mean(dx_hat)
             # per-row dot products (einsum: without a full-size temporary)
-            mean_dot = xp.einsum("...i,...i->...", dx_hat, centered)[..., None] * inv_d
-            mean_dot *= self.inv_var        # = mean(dx_hat * x_hat) / r (mean(x_hat) is 0)
-            dx_hat -= centered * mean_dot
+            mean_dot = xp.einsum("...i,...i->...", dx_hat, x_hat)[..., None] * (1.0 / d)
+            dx_hat -= x_hat * mean_dot
             dx_hat *= rstd
             # the exact dx sums to 0 over a row (shifting x changes nothing), but
-            # float32 round-off in the mean leaves ``centered`` slightly off-centre,
-            # and the line above amplifies that when var is small: centre dx again
-            dx_hat -= dx_hat.sum(axis=-1, keepdims=True) * inv_d
+            # float32 round-off in the mean leaves x_hat slightly off-centre, and
+            # the line above amplifies that when var is small: centre dx again
+            dx_hat -= dx_hat.sum(axis=-1, keepdims=True) * (1.0 / d)
             dx = _wrap(dx_hat)
         if weight is not None and weight.requires_grad:
-            d = centered.shape[-1]
-            x_hat = (centered * rstd).reshape(-1, d)
-            dw = _wrap(xp.einsum("ni,ni->i", g.reshape(-1, d), x_hat))   # sum of g * x_hat
+            dw = _wrap(xp.einsum("ni,ni->i", g.reshape(-1, d), x_hat.reshape(-1, d)))
         if len(inputs) > 2 and inputs[2].requires_grad:
-            db = _wrap(g.sum(axis=rows))
+            db = _wrap(g.reshape(-1, d).sum(axis=0))
         return (dx, dw, db)[:len(inputs)]
 
 
@@ -205,6 +199,16 @@ def masked_softmax(a: Tensor, blocked: Any) -> Tensor:
     """
     if isinstance(blocked, Tensor):
         blocked = blocked.data
+    if getattr(blocked, "dtype", None) is None or blocked.dtype.kind != "b":
+        raise DTypeError(f"masked_softmax: the mask must be a boolean array (True = blocked), "
+                         f"got {describe(blocked)}")
+    try:
+        fits = np.broadcast_shapes(blocked.shape, a.shape) == a.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(f"masked_softmax: a mask of shape {blocked.shape} does not broadcast to "
+                         f"the input's shape {a.shape}")
     return MaskedSoftmax.apply(a, blocked=blocked)
 
 

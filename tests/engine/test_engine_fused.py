@@ -164,6 +164,14 @@ def test_masked_softmax_fused_equals_composed(device, kind):
                              lambda a: fused.masked_softmax_reference(a, mask.data), [x], device)
 
 
+def test_masked_softmax_refuses_a_mask_that_is_not_boolean_or_does_not_fit(device):
+    a = mg.Tensor(np.zeros((2, 3, 3)), device=device)
+    with pytest.raises(mg.DTypeError, match="boolean"):
+        fused.masked_softmax(a, mg.Tensor(np.ones((3, 3)), device=device))
+    with pytest.raises(mg.ShapeError, match="does not broadcast"):
+        fused.masked_softmax(a, mg.Tensor(np.ones((4, 3), dtype=bool), device=device))
+
+
 def test_attention_uses_the_fused_masked_softmax(device):
     import layers
     rng = np.random.default_rng(3)

@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from .backends import backend_of
-from .errors import DeviceError, GraphError, MinigradError, ShapeError, describe
+from .errors import DeviceError, DTypeError, GraphError, MinigradError, ShapeError, describe
 
 from .tensor import Tensor
 
@@ -132,8 +132,12 @@ class Function:
         except MinigradError:
             raise
         except (ValueError, TypeError, IndexError) as err:
+            # Re-raise with the op and its inputs named. A TypeError stays a
+            # TypeError (DTypeError subclasses it): that is what CuPy raises when
+            # an op's forward calls NumPy on device data.
             args = "; ".join(describe(t) for t in inputs)
-            raise ShapeError(f"{fn.name.lower()}: {err} (inputs: {args})") from err
+            kind = DTypeError if isinstance(err, TypeError) else ShapeError
+            raise kind(f"{fn.name.lower()}: {err} (inputs: {args})") from err
         if isinstance(out_data, np.generic):  # NumPy reductions return scalars, not arrays
             out_data = np.asarray(out_data)
         record = False

@@ -13,7 +13,7 @@ Arithmetic operators, ``@``, indexing and the usual methods (``sum``, ``exp``,
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -398,10 +398,6 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None,
            device: str | None = None) -> Tensor:
     """Shorthand for ``Tensor(...)`` in the style of ``torch.tensor``."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
-
-
-def _as_sequence(x: Any) -> Sequence:
-    return x if isinstance(x, (list, tuple)) else (x,)
 
 
 from . import autograd as _autograd  # noqa: E402  (at the end: autograd imports this module)

@@ -20,6 +20,7 @@ from .backends import available_devices, default_device, is_available, set_defau
     using_device
 from .errors import DeviceError, DTypeError, GraphError, MinigradError, ShapeError
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .modes import fused_enabled, use_fused
 from .ops import *  # noqa: F401,F403
 from .ops import __all__ as _ops_all
 from .tensor import Parameter, Tensor, get_default_dtype, set_default_dtype, tensor
@@ -80,5 +81,6 @@ __all__ = [
     "GradcheckError", "MinigradError", "ShapeError", "DTypeError", "DeviceError", "GraphError",
     "available_devices", "default_device", "is_available", "set_default_device", "using_device",
     "manual_seed", "zeros", "ones", "randn", "rand", "zeros_like", "ones_like", "arange",
-    "get_default_dtype", "set_default_dtype", "functional", *_ops_all,
+    "get_default_dtype", "set_default_dtype", "functional", "use_fused", "fused_enabled",
+    *_ops_all,
 ]

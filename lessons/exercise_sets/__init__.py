@@ -1,0 +1,2 @@
+"""One module per lesson (``lessonNN.py``), each registering its exercises with
+``exercises.register``."""

@@ -18,7 +18,8 @@ from .autograd import (Function, backward, enable_grad, grad, is_grad_enabled, n
                        set_grad_enabled, trace_backward)
 from .backends import available_devices, default_device, is_available, set_default_device, \
     using_device
-from .errors import DeviceError, DTypeError, GraphError, MinigradError, ShapeError
+from .errors import AnomalyError, DeviceError, DTypeError, GraphError, MinigradError, ShapeError
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .modes import fused_enabled, use_fused
 from .ops import *  # noqa: F401,F403
@@ -82,5 +83,6 @@ __all__ = [
     "available_devices", "default_device", "is_available", "set_default_device", "using_device",
     "manual_seed", "zeros", "ones", "randn", "rand", "zeros_like", "ones_like", "arange",
     "get_default_dtype", "set_default_dtype", "functional", "use_fused", "fused_enabled",
+    "AnomalyError", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
     *_ops_all,
 ]

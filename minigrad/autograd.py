@@ -25,6 +25,7 @@ every step printed.
 from __future__ import annotations
 
 import contextlib
+import functools
 import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -34,39 +35,77 @@ import numpy as np
 from .backends import backend_of
 from .errors import DeviceError, DTypeError, GraphError, MinigradError, ShapeError, describe
 
+from . import anomaly
+from .modes import _state
 from .tensor import Tensor
 
 __all__ = ["Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "backward", "grad", "BackwardTrace", "trace_backward"]
 
 # ---------------------------------------------------------------------------
-# grad mode
+# grad mode (per thread: see minigrad/modes.py)
 # ---------------------------------------------------------------------------
-_grad_enabled = True
-
-
 def is_grad_enabled() -> bool:
-    """True when new ops are recorded on the graph."""
-    return _grad_enabled
+    """True when new ops are recorded on the graph (in this thread)."""
+    return _state.grad
 
 
-@contextlib.contextmanager
-def set_grad_enabled(mode: bool) -> Iterator[None]:
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, bool(mode)
-    try:
-        yield
-    finally:
-        _grad_enabled = previous
+class _GradMode:
+    """Base of the grad-mode switches: a context manager and a function decorator."""
+
+    mode: bool
+
+    def __enter__(self) -> None:
+        # the previous mode goes on a per-thread stack (not on self), so one
+        # instance may be shared by threads or entered twice
+        _state.grad_saved.append(_state.grad)
+        _state.grad = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        _state.grad = _state.grad_saved.pop()
+
+    def __call__(self, fn: Callable) -> Callable:
+        """``@no_grad()`` on a function runs every call of it in this mode."""
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+        return wrapper
 
 
-def no_grad() -> contextlib.AbstractContextManager[None]:
-    """``with no_grad():`` -- compute without recording a graph (evaluation, updates)."""
-    return set_grad_enabled(False)
+class no_grad(_GradMode):
+    """``with no_grad():`` -- compute without recording a graph (evaluation, updates).
+
+    Per thread: an evaluator thread inside ``no_grad()`` leaves a training
+    thread next to it recording.
+    """
+
+    mode = False
 
 
-def enable_grad() -> contextlib.AbstractContextManager[None]:
-    return set_grad_enabled(True)
+class enable_grad(_GradMode):
+    """``with enable_grad():`` -- record again inside a ``no_grad()`` block."""
+
+    mode = True
+
+
+class set_grad_enabled(_GradMode):
+    """``set_grad_enabled(False)`` switches recording for this thread now; as
+    ``with set_grad_enabled(mode):`` it restores the previous mode on exit
+    (PyTorch's behaviour)."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self.previous = _state.grad
+        _state.grad = self.mode
+
+    def __enter__(self) -> None:  # (already switched in __init__)
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        _state.grad = self.previous
 
 
 # ---------------------------------------------------------------------------
@@ -140,8 +179,9 @@ class Function:
             raise kind(f"{fn.name.lower()}: {err} (inputs: {args})") from err
         if isinstance(out_data, np.generic):  # NumPy reductions return scalars, not arrays
             out_data = np.asarray(out_data)
+        state = _state          # this thread's modes (grad, anomaly): read once
         record = False
-        if _grad_enabled:
+        if state.grad:
             for t in inputs:
                 if t.requires_grad:
                     record = True
@@ -154,6 +194,8 @@ class Function:
             fn._versions = tuple([t._vc[0] for t in inputs])  # the inputs' _version now
             fn._out_ref = weakref.ref(out)
             out._ctx = fn
+        if state.anomaly:
+            anomaly.check_forward(fn, inputs, out_data)
         return out
 
     def _check_versions(self) -> None:
@@ -229,23 +271,26 @@ class BackwardTrace:
         return len(self.steps)
 
 
-_active_trace: BackwardTrace | None = None
-
-
-@contextlib.contextmanager
-def trace_backward(echo: bool = True) -> Iterator[BackwardTrace]:
-    """Record every backward step run inside the block::
+def trace_backward(echo: bool = True) -> "_TraceBlock":
+    """Record every backward step run inside the block (in this thread)::
 
         with trace_backward() as tr:
             loss.backward()
         tr.steps[0].op  # 'Mean'
     """
-    global _active_trace
-    previous, _active_trace = _active_trace, BackwardTrace(echo)
-    try:
-        yield _active_trace
-    finally:
-        _active_trace = previous
+    return _TraceBlock(echo)
+
+
+class _TraceBlock:
+    def __init__(self, echo: bool) -> None:
+        self.trace = BackwardTrace(echo)
+
+    def __enter__(self) -> BackwardTrace:
+        self.previous, _state.trace = _state.trace, self.trace
+        return self.trace
+
+    def __exit__(self, *exc: object) -> None:
+        _state.trace = self.previous
 
 
 def _norm(t: "Tensor") -> float:
@@ -298,11 +343,25 @@ def _run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor"],
     for r, g in zip(roots, root_grads):
         grads[id(r)] = grads[id(r)] + g if id(r) in grads else g
     handed_out: set[int] = {id(g.data) for g in root_grads}
+    if _state.anomaly:
+        _state.in_backward += 1
+        try:
+            _backward_loop(order, grads, handed_out, retain_graph, create_graph, capture, True)
+        finally:
+            _state.in_backward -= 1
+    else:
+        _backward_loop(order, grads, handed_out, retain_graph, create_graph, capture, False)
+
+
+def _backward_loop(order: list["Tensor"], grads: dict[int, "Tensor"], handed_out: set[int],
+                   retain_graph: bool, create_graph: bool,
+                   capture: dict[int, "Tensor | None"] | None, check_anomaly: bool) -> None:
+    """Walk ``order`` from the outputs back, calling each op's backward once."""
     # keys of ``grads`` whose array this loop allocated itself (a sum of two
     # contributions): nobody else can see it, so later contributions are added
     # in place instead of allocating a new array each time
     owned: set[int] = set()
-    trace = _active_trace
+    trace = _state.trace
     with set_grad_enabled(create_graph):
         for step, t in enumerate(reversed(order)):
             g = grads.pop(id(t), None)
@@ -325,6 +384,8 @@ def _run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor"],
             in_grads = fn.backward(g)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
+            if check_anomaly:
+                anomaly.check_backward(fn, g, in_grads)
             if trace is not None:
                 rec = TraceStep(step, t.name or f"{fn.name}#{id(t) % 10000:04d}", fn.name,
                                 tuple(t.shape), _norm(g))

@@ -38,3 +38,8 @@ def describe(x: object) -> str:
     device = getattr(x, "device", None)
     where = f", device={device}" if isinstance(device, str) else ""
     return f"shape {tuple(shape)}, dtype {dtype}{where}"
+
+
+class AnomalyError(MinigradError, FloatingPointError):
+    """Anomaly mode (``minigrad.detect_anomaly()``) found a NaN or Inf: the message
+    names the op that produced it first and the line of your code that created it."""

@@ -1,5 +1,19 @@
 """Switches that change how ops run, kept per thread.
 
+Every switch of the engine lives on one per-thread object, :data:`_state`:
+
+* ``grad``    -- record new ops on the graph (``no_grad`` / ``enable_grad`` /
+  ``set_grad_enabled`` in :mod:`minigrad.autograd`);
+* ``anomaly`` -- check every op for NaN/Inf (``detect_anomaly``);
+* ``trace``   -- the active :class:`~minigrad.autograd.BackwardTrace` or None;
+* ``fused``   -- run fused ops fused or composed (``use_fused``, below).
+
+Per thread because a ``no_grad()`` evaluator running beside a training thread
+must not switch recording off for the trainer. Each new thread starts from
+the defaults (grad on, anomaly off, no trace, fused unless ``MINIGRAD_FUSED=0``),
+as in PyTorch. The hot path (``Function.apply``) reads ``_state.grad`` once:
+an attribute of a ``threading.local`` costs about as much as a global.
+
 ``use_fused`` chooses between a fused op (one graph node, a hand-derived
 backward: fast) and its composed twin (the same formula written with primitive
 ops, so the graph, the trace and the debugger show every step):
@@ -32,6 +46,11 @@ class _State(threading.local):
 
     def __init__(self) -> None:
         self.fused = _env_fused()
+        self.grad = True
+        self.grad_saved: list[bool] = []   # modes to restore when no_grad/enable_grad exit
+        self.anomaly = False
+        self.in_backward = 0               # > 0 while a backward loop runs (anomaly checks)
+        self.trace = None
 
 
 _state = _State()

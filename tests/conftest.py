@@ -41,6 +41,7 @@ def _no_leaked_global_state():
     assert autograd.is_grad_enabled(), "test left grad mode disabled"
     assert backends.default_device() == device, "test changed the default device"
     assert minigrad.get_default_dtype() == dtype, "test changed the default dtype"
+    assert not minigrad.is_anomaly_enabled(), "test left anomaly mode on"
 
 
 def host(x) -> np.ndarray:

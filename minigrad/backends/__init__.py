@@ -17,12 +17,14 @@ engine therefore never names NumPy when touching tensor data: it writes
 ``xp = backend_of(array).xp`` and calls ``xp.exp``.
 
 The default device for new tensors is ``"cpu"``; set the environment variable
-``MINIGRAD_DEVICE`` or call :func:`set_default_device` to change it.
+``MINIGRAD_DEVICE`` or call :func:`set_default_device` to change it (per
+thread: each new thread starts from ``MINIGRAD_DEVICE``).
 """
 from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Callable, Iterator
@@ -190,26 +192,32 @@ def to_numpy(array: Any) -> np.ndarray:
     return backend_of(array).to_numpy(array)
 
 
-_default_device = os.environ.get("MINIGRAD_DEVICE", "cpu")
+class _DeviceState(threading.local):
+    """The default device, one per thread (a new thread starts from MINIGRAD_DEVICE)."""
+
+    def __init__(self) -> None:
+        self.device = os.environ.get("MINIGRAD_DEVICE", "cpu")
+
+
+_device_state = _DeviceState()
 
 
 def default_device() -> str:
-    """Device that new tensors land on when none is given."""
-    return _default_device
+    """Device that new tensors land on when none is given (in this thread)."""
+    return _device_state.device
 
 
 def set_default_device(device: str) -> None:
-    global _default_device
-    _default_device = get_backend(device).name
+    """Change the default device for this thread (other threads keep theirs)."""
+    _device_state.device = get_backend(device).name
 
 
 @contextlib.contextmanager
 def using_device(device: str) -> Iterator[Backend]:
-    """``with using_device("fake"): ...`` -- temporarily change the default device."""
-    global _default_device
-    previous = _default_device
+    """``with using_device("fake"): ...`` -- temporarily change this thread's default device."""
+    previous = _device_state.device
     set_default_device(device)
     try:
         yield get_backend(device)
     finally:
-        _default_device = previous
+        _device_state.device = previous

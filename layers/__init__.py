@@ -1,7 +1,16 @@
 """layers: neural-network building blocks written on minigrad's ops.
 
-Everything here is ordinary minigrad code -- no layer has a hand-written
-backward; autograd differentiates the formulas as written, and the tests
+Everything here is ordinary minigrad code: no layer defines a backward of its
+own. Some layers do reach *fused* ops, one graph node with a hand-derived
+backward (``minigrad/ops/fused.py``, ``minigrad/ops/nn.py``): ``Linear``
+(and every layer built on it) runs the fused ``linear``, ``LayerNorm`` the
+fused ``layer_norm``, ``LSTM``/``LSTMCell``/``CharLSTM`` the fused ``lstm``
+(BPTT by hand), attention the fused ``masked_softmax``, GELU activations the
+fused ``gelu``, and ``cross_entropy`` a fused backward. To see every
+primitive op instead -- in the graph, the trace and the debugger -- run the
+layer under ``with minigrad.use_fused(False):`` (or set ``MINIGRAD_FUSED=0``):
+each fused op then runs its composed twin, with the same values, gradients
+and second derivatives (``tests/layers/test_layers_composed.py``). The tests
 check each layer against central differences (``gradcheck_module``), against
 hand-derived NumPy backward passes, and optionally against PyTorch.
 

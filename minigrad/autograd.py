@@ -132,6 +132,9 @@ class Function:
     inputs: tuple["Tensor", ...] | None
     #: True for ops whose output is a view of input 0's memory (reshape, slice...)
     returns_view: bool = False
+    #: True for fused ops (several primitive ops in one node, a hand-derived
+    #: backward); each has a composed twin that runs under ``use_fused(False)``
+    fused: bool = False
 
     def forward(self, *arrays: Any, **params: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError

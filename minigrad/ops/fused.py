@@ -29,6 +29,7 @@ import numpy as np
 
 from ..autograd import Function, enable_grad, grad as autograd_grad, is_grad_enabled
 from ..errors import DTypeError, ShapeError, describe
+from ..modes import fused_enabled
 from ..tensor import Tensor
 from ._util import xp_of
 
@@ -74,6 +75,8 @@ class LayerNorm(Function):
     projected out, scaled by r.) The code removes the mean of dx_hat first,
     which loses less to float32 round-off when var is not much larger than eps.
     """
+
+    fused = True
 
     def forward(self, x, weight=None, bias=None, eps=1e-5):
         xp = xp_of(x)
@@ -134,10 +137,11 @@ def layer_norm_reference(x: Tensor, weight: Tensor | None = None, bias: Tensor |
 
 def layer_norm(x: Tensor, weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:
-    """(x - mean) / sqrt(var + eps) over the last axis, then * weight + bias (one fused node)."""
+    """(x - mean) / sqrt(var + eps) over the last axis, then * weight + bias (one fused
+    node; composed from primitive ops under ``minigrad.use_fused(False)``)."""
     inputs = [t for t in (x, weight, bias) if t is not None]
     fits = x.ndim > 0 and all(t.shape == x.shape[-1:] and t.dtype == x.dtype for t in inputs[1:])
-    if not fits or (weight is None and bias is not None):
+    if not fits or (weight is None and bias is not None) or not fused_enabled():
         # broadcasting affine parameters, mixed dtypes (an error the primitive ops
         # report), or a shift without a scale: the composed version handles them
         return layer_norm_reference(x, weight, bias, eps)
@@ -159,6 +163,8 @@ class MaskedSoftmax(Function):
     Backward is the softmax's, da = out * (g - sum(g * out)); blocked
     positions have out = 0, so they get no gradient.
     """
+
+    fused = True
 
     def forward(self, a, blocked):
         xp = xp_of(a)
@@ -209,6 +215,8 @@ def masked_softmax(a: Tensor, blocked: Any) -> Tensor:
     if not fits:
         raise ShapeError(f"masked_softmax: a mask of shape {blocked.shape} does not broadcast to "
                          f"the input's shape {a.shape}")
+    if not fused_enabled():                     # use_fused(False): the primitive ops
+        return masked_softmax_reference(a, blocked)
     return MaskedSoftmax.apply(a, blocked=blocked)
 
 
@@ -238,18 +246,36 @@ class LSTM(Function):
         i, f, o = sigmoid(z_i, z_f, z_o),  g = tanh(z_g)
         c_t = f * c_{t-1} + i * g,         h_t = o * tanh(c_t)
 
-    Backward through time, from t = T down to 1, carrying dh and dc (the
-    gradients reaching h_t and c_t from later steps, plus those from outside):
+    Backward through time (BPTT), from t = T down to 1. Names: ``dX`` is always
+    dL/dX for the quantity X of the forward formulas (``d_i`` for the gate value
+    i, ``dz_i`` for its pre-activation z_i); the numbers in brackets tag the
+    lines of :meth:`backward` that implement each formula.
 
-        do = dh * tanh(c_t)
-        dc += dh * o * (1 - tanh(c_t)^2)
-        di = dc * g,  df = dc * c_{t-1},  dg = dc * i,  then dc <- dc * f   (for c_{t-1})
-        dz = [di i (1-i), df f (1-f), dg (1-g^2), do o (1-o)]
-        dh <- dz W_hh                                                (for h_{t-1})
+        [1] dh = dL/dh_t = (gradient from the output at t) + dh_next
+            (dh_next = dL/dh_t through step t+1, dc_next likewise; 0 at t = T)
+        [2] h_t = o * tanh(c_t):           d_o = dh * tanh(c_t)
+            dc = dL/dc_t = (gradient from the output at t) + dc_next
+                           + dh * o * (1 - tanh(c_t)^2)      (c_t reaches L directly,
+                                                               through c_{t+1} and through h_t)
+        [3] c_t = f * c_{t-1} + i * g:     d_i = dc * g,  d_f = dc * c_{t-1},  d_g = dc * i
+                                           dc_next = dc * f          (dL/dc_{t-1})
+        [4] through the nonlinearities:    dz_i = d_i * i (1 - i),   dz_f = d_f * f (1 - f)
+            (sigmoid' = s (1 - s),         dz_g = d_g * (1 - g^2),   dz_o = d_o * o (1 - o)
+             tanh' = 1 - t^2)
+        [5] z = ... + h_{t-1} W_hh^T:      dh_next = dz W_hh         (dL/dh_{t-1})
 
-    and, once for all steps, dW_ih = sum_t dz_t^T x_t, dW_hh = sum_t dz_t^T h_{t-1},
-    db = sum of dz, dx_t = dz_t W_ih.
+    and, once for all steps (dz of every step is kept in ``dz_all``):
+
+        [6] dx_t = dz_t W_ih,   dW_ih = sum_t dz_t^T x_t,   dW_hh = sum_t dz_t^T h_{t-1},
+            db_ih = db_hh = sum over t and batch of dz_t,
+            dh0 = dh_next, dc0 = dc_next after the last step (t = 1).
+
+    Every buffer starts as zeros and each name keeps its one meaning, so in a
+    debugger ``p dz_all[t]`` shows either zeros (not reached yet: BPTT runs
+    backwards) or that step's finished dL/dz.
     """
+
+    fused = True
 
     def forward(self, x, h0, c0, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
         xp = xp_of(x)
@@ -259,10 +285,11 @@ class LSTM(Function):
         xw = (x.reshape(T * B, n_in) @ weight_ih.T).reshape(T, B, 4 * H)
         if bias_ih is not None:
             xw += bias_ih + bias_hh
-        hc = xp.empty((2, T + 1, B, H), dtype=x.dtype)  # h and c, with h0, c0 at t = 0
+        # (zeros, not empty: a debugger never shows leftover memory)
+        hc = xp.zeros((2, T + 1, B, H), dtype=x.dtype)  # h and c, with h0, c0 at t = 0
         hc[0, 0], hc[1, 0] = h0, c0
-        acts = xp.empty((T, B, 4 * H), dtype=x.dtype)   # gate activations i, f, g, o
-        tanh_c = xp.empty((T, B, H), dtype=x.dtype)
+        acts = xp.zeros((T, B, 4 * H), dtype=x.dtype)   # gate activations i, f, g, o
+        tanh_c = xp.zeros((T, B, H), dtype=x.dtype)
         w_hh_t = weight_hh.T
         # (``out=`` writes each result straight into its slot of the saved arrays)
         for t in range(T):
@@ -282,58 +309,50 @@ class LSTM(Function):
         return hc[:, 1:]
 
     def backward(self, grad):
-        if is_grad_enabled():
+        if is_grad_enabled():   # create_graph=True: differentiate the composed version
             return _differentiable_backward(self, lstm_reference, grad)
         inputs = self.inputs
         x, h0, c0, weight_ih, weight_hh = inputs[:5]
         xp = x.xp
-        hc, acts, tanh_c = self.hc, self.acts, self.tanh_c
-        g_out = grad.data
-        T, B, H = tanh_c.shape
+        hc, acts, tanh_cs = self.hc, self.acts, self.tanh_c   # saved by forward
+        g_out = grad.data                          # (2, T, B, H): dL/dh_t, dL/dc_t from outside
+        T, B, H = tanh_cs.shape
         w_hh = weight_hh.data
-        dh = xp.zeros((B, H), dtype=g_out.dtype)
-        dc = xp.zeros((B, H), dtype=g_out.dtype)
-        dz_all = xp.empty((T, B, 4 * H), dtype=g_out.dtype)
+        dh_next = xp.zeros((B, H), dtype=g_out.dtype)   # dL/dh_t through step t+1 (none at T)
+        dc_next = xp.zeros((B, H), dtype=g_out.dtype)
+        dz_all = xp.zeros((T, B, 4 * H), dtype=g_out.dtype)   # dL/dz of every step
         for t in range(T - 1, -1, -1):
-            dh += g_out[0, t]                        # gradients arriving from outside
-            dc += g_out[1, t]
             a = acts[t]
             i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-            tc = tanh_c[t]
-            dz = dz_all[t]
-            di, df, dg, do = dz[:, :H], dz[:, H:2 * H], dz[:, 2 * H:3 * H], dz[:, 3 * H:]
-            xp.multiply(dh, tc, out=do)              # h_t = o * tanh(c_t)
-            tmp = tc * tc
-            xp.subtract(1.0, tmp, out=tmp)
-            tmp *= o
-            tmp *= dh
-            dc += tmp                                # dc += dh * o * (1 - tanh(c_t)^2)
-            xp.multiply(dc, g, out=di)               # c_t = f * c_{t-1} + i * g
-            xp.multiply(dc, hc[1, t], out=df)
-            xp.multiply(dc, i, out=dg)
-            dc *= f                                  # dc for c_{t-1}
-            sig = a[:, :2 * H]                       # through the nonlinearities:
-            dz[:, :2 * H] *= sig                     # sigmoid' = s (1 - s)
-            dz[:, :2 * H] *= 1.0 - sig
-            dg *= 1.0 - g * g                        # tanh' = 1 - t^2
-            do *= o
-            do *= 1.0 - o
-            dh = dz @ w_hh                           # dh for h_{t-1}
-        dz2 = dz_all.reshape(T * B, 4 * H)
+            tanh_c, c_prev = tanh_cs[t], hc[1, t]
+            dh = g_out[0, t] + dh_next                             # [1]
+            d_o = dh * tanh_c                                      # [2]
+            dc = g_out[1, t] + dc_next + dh * o * (1.0 - tanh_c * tanh_c)
+            d_i = dc * g                                           # [3]
+            d_f = dc * c_prev
+            d_g = dc * i
+            dc_next = dc * f
+            dz = dz_all[t]                                         # [4] (a view: fills dz_all)
+            dz[:, :H] = d_i * i * (1.0 - i)
+            dz[:, H:2 * H] = d_f * f * (1.0 - f)
+            dz[:, 2 * H:3 * H] = d_g * (1.0 - g * g)
+            dz[:, 3 * H:] = d_o * o * (1.0 - o)
+            dh_next = dz @ w_hh                                    # [5]
+        dz_rows = dz_all.reshape(T * B, 4 * H)                     # [6]
         n_in = x.shape[2]
         grads: list[Tensor | None] = [None] * len(inputs)
         if x.requires_grad:
-            grads[0] = _wrap((dz2 @ weight_ih.data).reshape(T, B, n_in))
+            grads[0] = _wrap((dz_rows @ weight_ih.data).reshape(T, B, n_in))
         if h0.requires_grad:
-            grads[1] = _wrap(dh)
+            grads[1] = _wrap(dh_next)
         if c0.requires_grad:
-            grads[2] = _wrap(dc)
+            grads[2] = _wrap(dc_next)
         if weight_ih.requires_grad:
-            grads[3] = _wrap(dz2.T @ x.data.reshape(T * B, n_in))
+            grads[3] = _wrap(dz_rows.T @ x.data.reshape(T * B, n_in))
         if weight_hh.requires_grad:
-            grads[4] = _wrap(dz2.T @ hc[0, :T].reshape(T * B, H))
+            grads[4] = _wrap(dz_rows.T @ hc[0, :T].reshape(T * B, H))
         if len(inputs) > 5:
-            db = dz2.sum(axis=0)
+            db = dz_rows.sum(axis=0)
             grads[5] = _wrap(db) if inputs[5].requires_grad else None
             grads[6] = _wrap(db.copy()) if inputs[6].requires_grad else None
         return tuple(grads)
@@ -364,9 +383,13 @@ def lstm(x: Tensor, h0: Tensor, c0: Tensor, weight_ih: Tensor, weight_hh: Tensor
     """One LSTM layer over a time-major sequence x (T, B, I), from state (h0, c0).
 
     Returns (2, T, B, H): ``out[0]`` the hidden states h_1..h_T, ``out[1]`` the
-    cell states c_1..c_T. One fused node (see :class:`LSTM`).
+    cell states c_1..c_T. One fused node (see :class:`LSTM`); under
+    ``minigrad.use_fused(False)`` the primitive ops of :func:`lstm_reference`,
+    one block of them per time step.
     """
     if (bias_ih is None) != (bias_hh is None):
         raise ValueError("lstm: give both bias_ih and bias_hh, or neither")
+    if not fused_enabled():
+        return lstm_reference(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh)
     biases = () if bias_ih is None else (bias_ih, bias_hh)
     return LSTM.apply(x, h0, c0, weight_ih, weight_hh, *biases)

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..autograd import Function, is_grad_enabled
 from ..errors import DTypeError, ShapeError, describe
+from ..modes import fused_enabled
 from ..tensor import Tensor
 from ._util import normalize_axes, require_float, xp_of
 from .fused import layer_norm  # noqa: F401  (a fused op; re-exported here with the other nn ops)
@@ -25,6 +26,8 @@ class Linear(Function):
     One fused op instead of transpose + matmul + add: fewer graph nodes, and
     dW comes out contiguous in W's own layout.
     """
+
+    fused = True
 
     def forward(self, x, weight, bias=None):
         # batch axes folded into one: a single (N, in) @ (in, out) product
@@ -99,6 +102,8 @@ class CrossEntropy(Function):
     log_softmax and indexing; the tests check it against that composition.
     """
 
+    fused = True
+
     def forward(self, logits, target, reduction):
         xp = xp_of(logits)
         self.target, self.reduction = target, reduction
@@ -171,9 +176,17 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                          f"{weight.shape}; expected ({weight.shape[0]},)")
     if x.dtype != weight.dtype:
         raise DTypeError(f"linear: input is {x.dtype} but weight is {weight.dtype}")
+    if not fused_enabled():                     # use_fused(False): the primitive ops
+        return linear_reference(x, weight, bias)
     if bias is None:
         return Linear.apply(x, weight)
     return Linear.apply(x, weight, bias)
+
+
+def linear_reference(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """The fused :class:`Linear` composed from primitive ops: x @ W^T (+ b)."""
+    out = x @ weight.mT
+    return out if bias is None else out + bias
 
 
 def softmax(a: Tensor, axis: int = -1) -> Tensor:
@@ -229,7 +242,20 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n_classes):
         raise ShapeError(f"cross_entropy: targets must lie in [0, {n_classes}) for "
                          f"{n_classes} classes; got values in [{int(idx.min())}, {int(idx.max())}]")
+    if not fused_enabled():                     # use_fused(False): the primitive ops
+        return cross_entropy_reference(logits, idx, reduction)
     return CrossEntropy.apply(logits, target=idx, reduction=reduction)
+
+
+def cross_entropy_reference(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """The fused :class:`CrossEntropy` composed from primitive ops (integer targets
+    already checked): log_softmax, pick each row's target class, negate, reduce."""
+    from .shape import gather
+    idx = to_index(target, logits.backend, "cross_entropy")
+    picked = gather(log_softmax(logits, axis=-1), -1, idx[..., None]).squeeze(-1)
+    if reduction == "none":
+        return -picked
+    return -picked.mean() if reduction == "mean" else -picked.sum()
 
 
 def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from ..autograd import Function, is_grad_enabled
+from ..modes import fused_enabled
 from ..tensor import Tensor
 from ._util import require_float, xp_of
 
@@ -110,6 +111,8 @@ class GELU(Function):
     du/da = sqrt(2/pi) (1 + 3 * 0.044715 a^2).
     """
 
+    fused = True
+
     def forward(self, a):
         xp = xp_of(a)
         u = a * a                                   # u = C (a + 0.044715 a^3), in place
@@ -184,4 +187,11 @@ def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 def gelu(a: Tensor) -> Tensor:
     require_float("gelu", a)
+    if not fused_enabled():                     # use_fused(False): the primitive ops
+        return gelu_reference(a)
     return GELU.apply(a)
+
+
+def gelu_reference(a: Tensor) -> Tensor:
+    """GELU (tanh form) composed from primitive ops: 0.5 a (1 + tanh(C (a + 0.044715 a^3)))."""
+    return 0.5 * a * (1.0 + tanh(_GELU_C * (a + 0.044715 * a * a * a)))

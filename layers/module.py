@@ -78,8 +78,10 @@ class Module:
         self.__dict__.pop(name, None)
         if isinstance(value, Parameter):
             params[name] = value
+            _name_parameters({name: value}, "")
         elif isinstance(value, Module):
             modules[name] = value
+            _name_parameters(dict(value.named_parameters()), name + ".")
         elif is_buffer:  # re-assigning a buffer keeps it a buffer
             buffers[name] = value
         else:
@@ -368,6 +370,17 @@ class Module:
                 lines.append(f"  ({name}): {body}")
             i = j + 1
         return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)" + note
+
+
+def _name_parameters(named: dict[str, Parameter], prefix: str) -> None:
+    """Give parameters their qualified module names (``fc1.weight``,
+    ``blocks.0.attn.q_proj.bias``) in ``Tensor.name``, which the backward trace
+    and the graph drawing show. Each assignment into a parent prefixes the
+    names once more; a name the user chose (anything but the module's own
+    relative name) is kept."""
+    for rel, p in named.items():
+        if p.name is None or p.name == rel:
+            p.name = prefix + rel
 
 
 def _count_text(n: int) -> str:

@@ -38,6 +38,7 @@ from .errors import DeviceError, DTypeError, GraphError, MinigradError, ShapeErr
 from . import anomaly
 from .modes import _state
 from .tensor import Tensor
+from .trace import BackwardTrace, TraceStep, label_nodes, norm as _norm, trace_backward
 
 __all__ = ["Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "backward", "grad", "BackwardTrace", "trace_backward"]
@@ -233,75 +234,6 @@ def _check_same_device(op: type, inputs: Sequence["Tensor"]) -> None:
 
 
 # ---------------------------------------------------------------------------
-# tracing
-# ---------------------------------------------------------------------------
-@dataclass
-class TraceStep:
-    """One step of the backward loop, as recorded by a trace."""
-
-    step: int
-    node: str          # op name or tensor name
-    op: str
-    out_shape: tuple[int, ...]
-    grad_norm: float
-    input_grads: list[tuple[str, tuple[int, ...], float | None]] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        ins = ", ".join(
-            f"{name} {shape}: " + ("-" if norm is None else f"|g|={norm:.3e}")
-            for name, shape, norm in self.input_grads)
-        return (f"[{self.step:3d}] {self.node:<18} {self.op:<14} out {str(self.out_shape):<14}"
-                f" |grad|={self.grad_norm:.3e}" + (f"  ->  {ins}" if ins else ""))
-
-
-class BackwardTrace:
-    """Collects :class:`TraceStep` records; optionally prints them as they happen."""
-
-    def __init__(self, echo: bool = True, printer: Callable[[str], None] = print) -> None:
-        self.steps: list[TraceStep] = []
-        self.echo = echo
-        self.printer = printer
-
-    def add(self, step: TraceStep) -> None:
-        self.steps.append(step)
-        if self.echo:
-            self.printer(str(step))
-
-    def __str__(self) -> str:
-        return "\n".join(str(s) for s in self.steps)
-
-    def __len__(self) -> int:
-        return len(self.steps)
-
-
-def trace_backward(echo: bool = True) -> "_TraceBlock":
-    """Record every backward step run inside the block (in this thread)::
-
-        with trace_backward() as tr:
-            loss.backward()
-        tr.steps[0].op  # 'Mean'
-    """
-    return _TraceBlock(echo)
-
-
-class _TraceBlock:
-    def __init__(self, echo: bool) -> None:
-        self.trace = BackwardTrace(echo)
-
-    def __enter__(self) -> BackwardTrace:
-        self.previous, _state.trace = _state.trace, self.trace
-        return self.trace
-
-    def __exit__(self, *exc: object) -> None:
-        _state.trace = self.previous
-
-
-def _norm(t: "Tensor") -> float:
-    xp = t.xp
-    return float(xp.sqrt(xp.sum(xp.square(t.data.astype("float64")))))
-
-
-# ---------------------------------------------------------------------------
 # the backward loop
 # ---------------------------------------------------------------------------
 def _topological_order(roots: Sequence["Tensor"]) -> list["Tensor"]:
@@ -365,10 +297,19 @@ def _backward_loop(order: list["Tensor"], grads: dict[int, "Tensor"], handed_out
     # in place instead of allocating a new array each time
     owned: set[int] = set()
     trace = _state.trace
+    if trace is not None:
+        labels = label_nodes(order)
+        step = -1                            # the trace numbers op nodes 0, 1, 2...
     with set_grad_enabled(create_graph):
-        for step, t in enumerate(reversed(order)):
+        for t in reversed(order):
+            if trace is not None and t._ctx is not None:
+                step += 1
             g = grads.pop(id(t), None)
             if g is None:
+                if trace is not None and t._ctx is not None:
+                    trace.add(TraceStep(step, labels[id(t)], t._ctx.name, tuple(t.shape), None,
+                                        skipped="no gradient reached it (every op using it "
+                                                "returned None for it)"))
                 continue
             for hook in t._hooks or ():
                 replaced = hook(g)
@@ -390,12 +331,8 @@ def _backward_loop(order: list["Tensor"], grads: dict[int, "Tensor"], handed_out
             if check_anomaly:
                 anomaly.check_backward(fn, g, in_grads)
             if trace is not None:
-                rec = TraceStep(step, t.name or f"{fn.name}#{id(t) % 10000:04d}", fn.name,
-                                tuple(t.shape), _norm(g))
+                trace.add(_trace_step(step, labels, t, fn, g, in_grads))
             for i, (inp, ig) in enumerate(zip(fn.inputs, in_grads)):
-                if trace is not None:
-                    rec.input_grads.append((inp.name or f"in{i}", tuple(inp.shape),
-                                            None if ig is None else _norm(ig)))
                 if ig is None or not inp.requires_grad:
                     continue
                 if ig.data.shape != inp.data.shape:
@@ -412,10 +349,19 @@ def _backward_loop(order: list["Tensor"], grads: dict[int, "Tensor"], handed_out
                     grads[key] = have + ig           # a new array (differentiable with
                     if not create_graph:             # create_graph=True) ...
                         owned.add(key)               # ... that later sums may reuse
-            if trace is not None:
-                trace.add(rec)
             if not retain_graph:
                 fn.release()
+
+
+def _trace_step(step: int, labels: dict[int, str], t: "Tensor", fn: Function, g: "Tensor",
+                in_grads: tuple) -> TraceStep:
+    rec = TraceStep(step, labels[id(t)], fn.name, tuple(t.shape), _norm(g),
+                    named=t.name is not None)
+    for inp, ig in zip(fn.inputs, in_grads):
+        wanted = ig is not None and inp.requires_grad
+        rec.input_grads.append((labels.get(id(inp)) or inp.name or "const", tuple(inp.shape),
+                                _norm(ig) if wanted else None))
+    return rec
 
 
 def _accumulate_grad(t: "Tensor", g: "Tensor", create_graph: bool, handed_out: set[int]) -> None:

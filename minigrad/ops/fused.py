@@ -373,6 +373,7 @@ def lstm_reference(x: Tensor, h0: Tensor, c0: Tensor, weight_ih: Tensor, weight_
         i, f, g, o = a_i.sigmoid(), a_f.sigmoid(), a_g.tanh(), a_o.sigmoid()
         c = f * c + i * g
         h = o * c.tanh()
+        h.name, c.name = f"h_{t + 1}", f"c_{t + 1}"   # the backward trace: a block per step
         hs.append(h)
         cs.append(c)
     return stack([stack(hs), stack(cs)])

@@ -348,6 +348,8 @@ def test_backward_trace_true_prints_every_step(device, capsys):
     x = leaf([1.0, 2.0], device)
     (x.exp() * x).sum().backward(trace=True)
     lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.strip()]
+    assert lines[:2] == mg.trace.HEADER.splitlines()        # the header explains the columns
+    lines = [ln for ln in lines[2:] if ln.startswith("[")]  # (wrapped inputs: "->" lines)
     assert len(lines) == 3
     assert "Sum" in lines[0] and "Mul" in lines[1] and "Exp" in lines[2]
     assert "|grad|=" in lines[0]

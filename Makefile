@@ -1,5 +1,7 @@
 # Every target builds its own virtual environment in .venv first (from setup.cfg),
 # so `make run` and `make test` work on a fresh machine with only Python 3.11.
+# The editable install is path-based (editable_mode=compat: the checkout goes on
+# sys.path), so `b minigrad/ops/arithmetic.py:NN` works in pdb from any directory.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -10,7 +12,7 @@ STAMP  := $(VENV)/.installed-test
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
 ## The main job: the formula ledger (every formula, worked example and experiment), then a short training demo.
@@ -45,7 +47,7 @@ bench: $(STAMP)
 
 ## Open the lessons (installs JupyterLab into .venv the first time).
 lessons: $(STAMP)
-	$(PY) -m pip install -q -e '.[test,lessons]'
+	$(PY) -m pip install -q -e '.[test,lessons]' --config-settings editable_mode=compat
 	$(VENV)/bin/jupyter lab lessons/
 
 clean:

@@ -20,6 +20,7 @@ from .backends import available_devices, default_device, is_available, set_defau
     using_device
 from .errors import AnomalyError, DeviceError, DTypeError, GraphError, MinigradError, ShapeError
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from .debug import break_in, where_is
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .modes import fused_enabled, use_fused
 from .ops import *  # noqa: F401,F403
@@ -84,5 +85,6 @@ __all__ = [
     "manual_seed", "zeros", "ones", "randn", "rand", "zeros_like", "ones_like", "arange",
     "get_default_dtype", "set_default_dtype", "functional", "use_fused", "fused_enabled",
     "AnomalyError", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
+    "break_in", "where_is",
     *_ops_all,
 ]

@@ -205,16 +205,25 @@ class _W3(_Workload):
 
 
 class _W4(_Workload):
-    """Per-op overhead: h = x; n_ops/2 times (h = h * a; h = h + x); loss = sum(h)."""
+    """Per-op overhead: h = x; n_ops/2 times (h = h * a; h = h + x); loss = sum(h).
+
+    ``all_grad=True`` (the "every operand requires grad" row): ``a`` requires a
+    gradient too, so every Mul's backward computes both of its gradients. ``a``
+    is not trained (its gradient is dropped each step), so the loss matches the
+    floor's."""
 
     name = "W4"
 
+    def __init__(self, all_grad: bool = False) -> None:
+        self.all_grad = all_grad
+
     def build(self, params, data):
         x = mg.Parameter(params["x"].copy())
-        a = mg.Tensor(data["a"].astype(x.dtype))
+        a = mg.Tensor(data["a"].astype(x.dtype), requires_grad=self.all_grad)
         half = int(data["cfg"]["n_ops"]) // 2
 
         def loss_fn():
+            a.grad = None
             h = x
             for _ in range(half):
                 h = h * a
@@ -226,6 +235,10 @@ class _W4(_Workload):
 
 W1, W2, W3, W4 = _W1(), _W2(), _W3(), _W4()
 WORKLOADS = {"W1": W1, "W2": W2, "W3": W3, "W4": W4}
+W4_ALL_GRAD = _W4(all_grad=True)
+
+# (workload, row label, namespace with make_step) -- extra rows for the runner
+VARIANTS = [("W4", "minigrad all-grad", W4_ALL_GRAD)]
 
 
 def make_step(workload: str, params: dict, data: dict):

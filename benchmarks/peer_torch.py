@@ -281,8 +281,29 @@ class _W2NNLSTM:
 
 W2_NN_LSTM = _W2NNLSTM()
 
+class _W4AllGrad(_Workload):
+    """W4 with ``a`` requiring a gradient too (every operand tracked); ``a`` is not
+    trained, so the loss matches the floor's."""
+
+    def __init__(self):
+        super().__init__("W4", _w4_loss)
+
+    def _setup(self, params, data):
+        leaves, _ = super()._setup(params, data)
+        dtype = next(iter(leaves.values())).dtype
+        a = torch.tensor(data["a"]).to(dtype).requires_grad_(True)
+        cfg = data["cfg"]
+
+        def fn():
+            a.grad = None
+            return self._loss_fn(leaves, a, cfg)
+        return leaves, fn
+
+
+W4_ALL_GRAD = _W4AllGrad()
+
 # (workload, row label, namespace with make_step) -- extra rows for the runner
-VARIANTS = [("W2", "torch nn.LSTM", W2_NN_LSTM)]
+VARIANTS = [("W2", "torch nn.LSTM", W2_NN_LSTM), ("W4", "torch all-grad", W4_ALL_GRAD)]
 
 
 def make_step(workload: str, params: dict, data: dict):

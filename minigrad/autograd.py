@@ -129,6 +129,11 @@ class Function:
     can skip work nobody asked for.
     """
 
+    # The engine's own per-node fields live in slots (fewer allocations per op);
+    # an op's forward may still stash anything on ``self`` (subclasses have a
+    # ``__dict__``).
+    __slots__ = ("inputs", "needs_grad", "_versions", "_out_ref", "__dict__")
+
     #: inputs of the recorded op (``None`` once the graph was freed)
     inputs: tuple["Tensor", ...] | None
     #: True for ops whose output is a view of input 0's memory (reshape, slice...)
@@ -156,22 +161,31 @@ class Function:
             raise GraphError(f"{self.name}: its output tensor no longer exists")
         return out
 
-    @property
-    def needs_grad(self) -> tuple[bool, ...]:
-        return tuple([t.requires_grad for t in self.inputs or ()])
+    #: ``needs_grad[i]``: does input i want a gradient? (set when the op is recorded)
+    needs_grad: tuple[bool, ...]
 
     @classmethod
     def apply(cls, *inputs: "Tensor", **params: Any) -> "Tensor":
-        """Run ``forward`` on the inputs' arrays and record the op if needed."""
+        """Run ``forward`` on the inputs' arrays and record the op if needed.
+
+        This runs for every op of every forward pass (and for the ops inside
+        every backward), so it is written for speed: each tensor attribute is
+        read once, and the two-input case (most ops) builds no lists.
+        """
         fn = cls()
-        if len(inputs) > 2 or (len(inputs) == 2 and
-                               type(inputs[1].data) is not type(inputs[0].data)):
-            _check_same_device(cls, inputs)  # (two arrays of one type need no more checks)
+        if len(inputs) == 2:
+            a, b = inputs
+            arrays = (a.data, b.data)
+            if type(arrays[0]) is not type(arrays[1]):
+                _check_same_device(cls, inputs)  # (two arrays of one type need no check)
+            needs = (a.requires_grad, b.requires_grad)
+        else:
+            if len(inputs) > 2:
+                _check_same_device(cls, inputs)
+            arrays = [t.data for t in inputs]
+            needs = tuple([t.requires_grad for t in inputs])
         try:
-            if len(inputs) == 2:  # the common case, spelled out: no list to build and unpack
-                out_data = fn.forward(inputs[0].data, inputs[1].data, **params)
-            else:
-                out_data = fn.forward(*[t.data for t in inputs], **params)
+            out_data = fn.forward(*arrays, **params)
         except MinigradError:
             raise
         except (ValueError, TypeError, IndexError) as err:
@@ -184,18 +198,16 @@ class Function:
         if isinstance(out_data, np.generic):  # NumPy reductions return scalars, not arrays
             out_data = np.asarray(out_data)
         state = _state          # this thread's modes (grad, anomaly): read once
-        record = False
-        if state.grad:
-            for t in inputs:
-                if t.requires_grad:
-                    record = True
-                    break
+        record = state.grad and True in needs
         out = Tensor._make(out_data, record)
         if fn.returns_view:
             out._vc = inputs[0]._vc  # same memory, same version counter
         if record:
             fn.inputs = inputs
-            fn._versions = tuple([t._vc[0] for t in inputs])  # the inputs' _version now
+            fn.needs_grad = needs
+            # the inputs' _version now: backward checks nobody modified them since
+            fn._versions = (a._vc[0], b._vc[0]) if len(inputs) == 2 else \
+                tuple([t._vc[0] for t in inputs])
             fn._out_ref = weakref.ref(out)
             out._ctx = fn
         if state.anomaly:
@@ -214,7 +226,8 @@ class Function:
     def release(self) -> None:
         """Free what backward needed; a second backward then raises a clear error."""
         self.__dict__.clear()
-        self.inputs = None
+        self.inputs = self._versions = self._out_ref = None
+        self.needs_grad = ()
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
@@ -244,19 +257,21 @@ def _topological_order(roots: Sequence["Tensor"]) -> list["Tensor"]:
     """
     order: list[Tensor] = []
     seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
+    stack: list = list(reversed(roots))
     while stack:
-        t, children_done = stack.pop()
-        if children_done:
-            order.append(t)
+        t = stack.pop()
+        if t is _DONE:                       # everything t was computed from is in order
+            order.append(stack.pop())
             continue
         if id(t) in seen:
             continue
         seen.add(id(t))
-        stack.append((t, True))
         fn = t._ctx
         if fn is None:
+            order.append(t)                  # a leaf: nothing to wait for
             continue
+        stack.append(t)                      # t goes in after its inputs ...
+        stack.append(_DONE)                  # ... once the marker above it is popped
         if fn.inputs is None:
             raise GraphError(
                 f"backward through {fn.name} a second time: its saved tensors were freed "
@@ -264,8 +279,11 @@ def _topological_order(roots: Sequence["Tensor"]) -> list["Tensor"]:
                 "need to run backward twice.")
         for inp in fn.inputs:
             if inp.requires_grad and id(inp) not in seen:
-                stack.append((inp, False))
+                stack.append(inp)
     return order
+
+
+_DONE = object()   # stack marker of _topological_order
 
 
 def _run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor"],
@@ -311,10 +329,11 @@ def _backward_loop(order: list["Tensor"], grads: dict[int, "Tensor"], handed_out
                                         skipped="no gradient reached it (every op using it "
                                                 "returned None for it)"))
                 continue
-            for hook in t._hooks or ():
-                replaced = hook(g)
-                if replaced is not None:
-                    g = replaced
+            if t._hooks:
+                for hook in t._hooks:
+                    replaced = hook(g)
+                    if replaced is not None:
+                        g = replaced
             fn = t._ctx
             if capture is not None:
                 if id(t) in capture:
@@ -323,22 +342,22 @@ def _backward_loop(order: list["Tensor"], grads: dict[int, "Tensor"], handed_out
                 _accumulate_grad(t, g, create_graph, handed_out)
             if fn is None:
                 continue
-            if fn._versions != tuple([inp._vc[0] for inp in fn.inputs]):
-                fn._check_versions()  # an input changed in place: raise a clear error
+            inputs = fn.inputs
+            for inp, version in zip(inputs, fn._versions):
+                if inp._vc[0] != version:
+                    fn._check_versions()     # an input changed in place: a clear error
             in_grads = fn.backward(g)
-            if not isinstance(in_grads, tuple):
+            if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
             if check_anomaly:
                 anomaly.check_backward(fn, g, in_grads)
             if trace is not None:
                 trace.add(_trace_step(step, labels, t, fn, g, in_grads))
-            for i, (inp, ig) in enumerate(zip(fn.inputs, in_grads)):
+            for inp, ig in zip(inputs, in_grads):
                 if ig is None or not inp.requires_grad:
                     continue
                 if ig.data.shape != inp.data.shape:
-                    raise GraphError(
-                        f"internal error in {fn.name}.backward: gradient for input {i} has "
-                        f"shape {ig.shape} but the input has shape {inp.shape}")
+                    _wrong_gradient_shape(fn, inp, ig)
                 key = id(inp)
                 have = grads.get(key)
                 if have is None:
@@ -351,6 +370,13 @@ def _backward_loop(order: list["Tensor"], grads: dict[int, "Tensor"], handed_out
                         owned.add(key)               # ... that later sums may reuse
             if not retain_graph:
                 fn.release()
+
+
+def _wrong_gradient_shape(fn: Function, inp: "Tensor", ig: "Tensor") -> None:
+    i = next(k for k, t in enumerate(fn.inputs) if t is inp)
+    raise GraphError(
+        f"internal error in {fn.name}.backward: gradient for input {i} has "
+        f"shape {ig.shape} but the input has shape {inp.shape}")
 
 
 def _trace_step(step: int, labels: dict[int, str], t: "Tensor", fn: Function, g: "Tensor",

@@ -76,7 +76,7 @@ def unbroadcast(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
     elements was used 2*4 times, so its gradient is the sum over those copies:
     sum over the new leading axis and over the axis where it had size 1.
     """
-    if grad.shape == shape:
+    if grad.data.shape == shape:   # the usual case: nothing was broadcast
         return grad
     lead = grad.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(

@@ -217,9 +217,11 @@ def _scalar_value(x: Any) -> Any:
 def _binary(op: type[Function], name: str, a: Any, b: Any) -> Tensor:
     """Apply a binary op to two tensors; the hot path skips coercion when the
     operands already agree in shape and dtype."""
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.shape == b.data.shape \
-            and a.data.dtype == b.data.dtype:
-        return op.apply(a, b)
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        a_data, b_data = a.data, b.data
+        if a_data.shape == b_data.shape and (a_data.dtype is b_data.dtype or
+                                             a_data.dtype == b_data.dtype):
+            return op.apply(a, b)
     return op.apply(*binary_operands(name, a, b))
 
 

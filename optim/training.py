@@ -15,8 +15,9 @@ record or stop, and the per-step losses returned in a :class:`History`.
 
 Checkpoints (:func:`save_checkpoint` / :func:`load_checkpoint`) hold the
 model, the optimiser (momentum buffers, Adam moments, step counters), the
-scheduler, and the random-number generators -- minigrad's backend generators
-(dropout masks, :class:`Minibatches` shuffling) and any of your own -- so a
+scheduler, and the random-number generators -- minigrad's random stream (two
+integers, :mod:`minigrad.rng`: dropout masks, initialisation, :class:`Minibatches`
+shuffling, on every backend, a GPU included) and any NumPy generators of your own -- so a
 run resumed from a checkpoint, even in a new process, continues **bit for bit**
 as if it had never stopped. The file is a single ``.npz`` without pickle:
 arrays are stored as arrays, everything else (nested dicts, numbers, RNG
@@ -310,7 +311,7 @@ def save_checkpoint(path: str | os.PathLike, model: Any, optimizer: Optimizer | 
     """Write model + optimiser + scheduler + RNG state (+ ``extra``) to one ``.npz``.
 
     * ``model`` needs ``state_dict()`` (any object: ``layers.Module`` or your own).
-    * ``rng=True`` saves minigrad's backend generators (dropout masks,
+    * ``rng=True`` saves minigrad's random stream (seed and counter: dropout masks,
       :class:`Minibatches` shuffling, ``minigrad.randn``); a dict
       ``{"name": numpy_generator}`` saves those generators as well (pass the
       same dict as ``rngs=`` to :func:`load_checkpoint`); ``False`` saves none.

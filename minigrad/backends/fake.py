@@ -10,25 +10,35 @@ to call ``.get()``.  Mixing a ``numpy.ndarray`` into a CuPy expression fails
 for the same reason in the other direction (``Unsupported type``).
 
 Most of us do not have a GPU while running unit tests, so this module fakes
-one.  :class:`FakeArray` keeps its data in a private ``numpy.ndarray`` but
-behaves like a ``cupy.ndarray`` wherever the difference matters:
+one. :class:`FakeArray` keeps its data in a private ``numpy.ndarray`` but
+behaves like a ``cupy.ndarray`` wherever the difference matters (each point
+checked against CuPy's source, tag v14.2.0):
 
-* it refuses every implicit conversion to NumPy (``np.asarray``,
-  ``np.exp(fake)``, ``np.sum(fake)``, ``ndarray + fake``);
-* it refuses NumPy arrays as operands, indices and assigned values;
+* it refuses every implicit conversion to NumPy (``np.asarray(fake)``,
+  ``ndarray + fake``, ``np.testing`` on it) and NumPy arrays as operands and
+  assigned values; NumPy *index* arrays and lists are uploaded, as CuPy does;
+* like CuPy it implements ``__array_ufunc__`` / ``__array_function__``:
+  ``np.exp(fake)`` and ``np.sum(fake)`` run ``xp.exp`` / ``xp.sum`` on the
+  device -- but only for names on the allow-list;
+* ``xp`` exposes **only** the allow-listed CuPy API (:data:`ALLOWED`: name ->
+  CuPy signature and the CuPy file it was checked against), and every call is
+  bound to CuPy's signature, so ``indices(..., sparse=True)``,
+  ``sum(where=...)`` or ``max(initial=...)`` fail here as on a GPU;
+* out-of-range integer-array indices **wrap around** (CuPy does not raise),
+  and with repeated indices in an assignment the *first* write survives (CuPy
+  leaves it unspecified; NumPy keeps the last);
+* ``broadcast_to`` takes device arrays only; ``item()`` takes no arguments;
+  there is no ``__index__``; ``flags`` has CuPy's fields only;
+* ``xp.random`` has CuPy's Generator methods only, and a generator's state is
+  a method returning a "device pointer", not a dict;
 * every result is again a FakeArray (reductions give 0-d arrays, never NumPy
-  scalars), remembering which fake device it lives on;
-* arrays on different devices never mix.
+  scalars), arrays on different fake devices never mix, and device -> host
+  transfers are counted (:data:`host_transfers`) so tests can keep host
+  synchronisations off hot paths.
 
-``xp`` is the matching module object: ``xp.exp``, ``xp.sum``, ``xp.random``,
-``xp.linalg``... mirror NumPy's API but take and return FakeArrays.  If the
-engine passes the whole test suite with ``xp`` from this module, it will not
-accidentally fall back to NumPy on a real GPU either.
-
-One deliberate difference: real CuPy implements NumPy's dispatch protocols,
-so ``np.sum(cupy_array)`` quietly *works* there (it is forwarded to
-``cupy.sum``).  We refuse it instead, so engine code must spell ``xp.sum``
-and stays readable and honest about which library does the work.
+If the engine passes the whole test suite with ``xp`` from this module, it
+uses nothing of NumPy that CuPy lacks. :func:`record` lists the names the
+engine looks up (``tests/backends/test_allow_list.py``).
 """
 from __future__ import annotations
 

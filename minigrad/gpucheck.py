@@ -49,6 +49,7 @@ BUDGET = {"environment": 30, "tests": 210, "parity": 40, "gradcheck": 45, "lesso
 # smooth ops whose second derivatives gradgradcheck checks
 SECOND_ORDER = ("exp", "tanh", "sigmoid", "gelu", "mul", "div", "pow", "matmul", "softmax",
                 "log_softmax", "logsumexp", "layer_norm", "mse_loss", "cross_entropy")
+TOTAL_BUDGET_S = 470.0          # the whole check must fit in 8 minutes
 TOLERANCE = {"float64": dict(rtol=1e-9, atol=1e-11), "float32": dict(rtol=2e-4, atol=2e-5)}
 
 
@@ -344,7 +345,14 @@ def _tail(text: str | bytes | None, n: int = 30) -> str:
 def run_steps(device: str, steps: tuple[str, ...], quick: bool = False,
               log: Callable[[str], None] = print) -> list[Result]:
     results = []
+    begin = time.perf_counter()
     for name in steps:
+        left = TOTAL_BUDGET_S - (time.perf_counter() - begin)
+        if left < min(BUDGET[name], 20):
+            results.append(Result(name, "SKIP", summary=f"out of time ({left:.0f} s left of "
+                                                        f"{TOTAL_BUDGET_S:.0f} s)"))
+            log(f"[gpucheck] {name}: SKIP (out of time)")
+            continue
         log(f"[gpucheck] {name} ...")
         start = time.perf_counter()
         try:

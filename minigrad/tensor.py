@@ -384,6 +384,10 @@ class Tensor:
         return self.fill_(0)
 
     def __setitem__(self, index: Any, value: Any) -> None:
+        """``t[index] = value`` in place (outside the graph). Integer-array indices are
+        range-checked (CuPy would wrap them around). With a *repeated* index, which
+        of the writes survives is unspecified on CuPy (NumPy keeps the last, the
+        fake the first): do not rely on it; use a scatter-add for accumulation."""
         from .errors import ShapeError
         from .ops.shape import check_index_range, to_index
         self._check_inplace("__setitem__")

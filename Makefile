@@ -7,7 +7,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-test
 
-.PHONY: run test test-slow test-all ledger ledger-md bench lessons demo clean
+.PHONY: run test test-slow test-all ledger ledger-md bench lessons demo clean gpu-check
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,14 @@ demo: $(STAMP)
 ## Benchmarks (writes nothing unless --markdown is given; see docs/benchmarks.md).
 bench: $(STAMP)
 	$(PY) -m benchmarks.run
+
+## On a GPU machine: environment, cuda tests, cpu-vs-cuda parity, gradchecks, lesson 11,
+## bit-exact resume, GPU benchmark (~8 min; report in gpu-report.md). Uses the machine's own
+## Python (CuPy preinstalled), not .venv, and installs nothing. No GPU: says so, exits 0.
+gpu-check:
+	@if $(PYTHON) -c "import numpy" 2>/dev/null; then py=$(PYTHON); else py=$(PY); fi; \
+	echo "PYTHONPATH=. $$py -m minigrad.gpucheck --report gpu-report.md"; \
+	PYTHONPATH=. $$py -m minigrad.gpucheck --report gpu-report.md
 
 ## Open the lessons (installs JupyterLab into .venv the first time).
 lessons: $(STAMP)

@@ -31,10 +31,10 @@ __version__ = "0.1.0"
 
 
 def manual_seed(seed: int) -> None:
-    """Seed every backend's random generator (dropout masks, random tensors)."""
-    from .backends import _BACKENDS
-    for backend in _BACKENDS.values():
-        backend.seed(seed)
+    """Seed the random stream every backend draws from (dropout masks, random tensors,
+    initialisation): two integers, see :mod:`minigrad.rng`."""
+    from .rng import manual_seed as _seed
+    _seed(seed)
 
 
 def _creation(fill: str):
@@ -48,7 +48,7 @@ def _creation(fill: str):
         if fill == "randn":
             data = backend.rng.standard_normal(shape).astype(dtype)
         elif fill == "rand":
-            data = backend.rng.random(shape).astype(dtype)
+            data = backend.rng.random(shape, dtype=dtype)
         else:
             data = getattr(xp, fill)(shape, dtype=dtype)
         return Tensor(data, requires_grad=requires_grad)

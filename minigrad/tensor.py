@@ -305,15 +305,33 @@ class Tensor:
 
     def _other_data(self, other: Any, op: str, fit: bool = True) -> Any:
         """The array of an in-place op's operand: on this tensor's device and, when
-        ``fit``, broadcastable to this tensor's shape (the result cannot grow)."""
+        ``fit``, broadcastable to this tensor's shape (the result cannot grow).
+
+        Python numbers pass through; lists become arrays of this backend; a
+        NumPy array is uploaded explicitly; an array of another device (a CuPy
+        array into a cpu tensor, say) is refused with a DeviceError.
+        """
+        from .errors import DeviceError
         if isinstance(other, Tensor):
             if other.device != self.device:
-                from .errors import DeviceError
                 raise DeviceError(f"{op}: this tensor is on {self.device}, the operand on "
                                   f"{other.device}; move it with .to({self.device!r})")
             other = other.data
-        elif isinstance(other, np.ndarray) and not isinstance(self.data, np.ndarray):
-            other = self.backend.asarray(other)  # an explicit upload (CuPy refuses mixing)
+        elif isinstance(other, (list, tuple)):
+            other = self.backend.asarray(np.asarray(other), dtype=self.dtype)
+        elif hasattr(other, "shape") and not isinstance(other, np.generic):
+            try:
+                owner = backend_of(other)
+            except Exception:
+                owner = None
+            if owner is not self.backend:
+                if isinstance(other, np.ndarray):
+                    other = self.backend.asarray(other)  # an explicit upload (CuPy refuses mixing)
+                else:
+                    kind = owner.name if owner is not None else type(other).__name__
+                    raise DeviceError(f"{op}: this tensor is on {self.device} but the operand is "
+                                      f"a {kind} array; wrap it as a Tensor and move it with "
+                                      f".to({self.device!r})")
         shape = getattr(other, "shape", None)
         if fit and shape is not None and tuple(shape) != self.shape:
             try:
@@ -350,8 +368,8 @@ class Tensor:
     def copy_(self, src: Any) -> "Tensor":
         self._check_inplace("copy_")
         src = self._other_data(src, "copy_")
-        if getattr(src, "shape", None) != self.shape:
-            src = self.xp.broadcast_to(src, self.shape)
+        # Assignment broadcasts by itself; ``xp.broadcast_to`` would not do here
+        # (CuPy's takes device arrays only, not Python numbers or lists).
         self.data[...] = src
         self._version += 1
         return self
@@ -366,12 +384,21 @@ class Tensor:
         return self.fill_(0)
 
     def __setitem__(self, index: Any, value: Any) -> None:
+        """``t[index] = value`` in place (outside the graph). Integer-array indices are
+        range-checked (CuPy would wrap them around). With a *repeated* index, which
+        of the writes survives is unspecified on CuPy (NumPy keeps the last, the
+        fake the first): do not rely on it; use a scatter-add for accumulation."""
         from .errors import ShapeError
-        from .ops.shape import to_index
+        from .ops.shape import check_index_range, to_index
         self._check_inplace("__setitem__")
         value = self._other_data(value, "__setitem__", fit=False)
+        key = to_index(index, self.backend, "__setitem__")
+        # CuPy wraps out-of-range integer indices around instead of raising, and
+        # with a repeated index which write survives is unspecified on CuPy (NumPy:
+        # the last). Range is checked here; repeated indices are documented.
+        check_index_range("__setitem__", key, self.shape, self.backend)
         try:
-            self.data[to_index(index, self.backend, "__setitem__")] = value
+            self.data[key] = value
         except (ValueError, IndexError) as err:
             raise ShapeError(f"__setitem__: cannot assign {describe(value)} at index {index!r} "
                              f"of a tensor of shape {self.shape}: {err}") from None

@@ -25,7 +25,7 @@ Gradient clipping acts between ``backward()`` and ``step()``:
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 import minigrad
 from minigrad import Tensor
@@ -61,6 +61,21 @@ def _grads(params: Iterable[Tensor] | Tensor) -> list[Tensor]:
     return [p.grad for p in _as_list(params) if p.grad is not None]
 
 
+def _per_grad(grads: list[Tensor], reduce: Callable[[Tensor], Any]) -> list[float]:
+    """``[float(reduce(g)) for g in grads]`` with one device -> host copy per backend
+    (empty gradients are skipped)."""
+    by_backend: dict[str, list[Any]] = {}
+    for g in grads:
+        if g.size:
+            by_backend.setdefault(g.device, []).append(reduce(g))
+    out: list[float] = []
+    for name, values in by_backend.items():
+        backend = minigrad.backends.get_backend(name)
+        host = backend.to_numpy(backend.xp.stack(values))
+        out.extend(float(v) for v in host.tolist())
+    return out
+
+
 def clip_grad_norm_(params: Iterable[Tensor] | Tensor, max_norm: float,
                     norm_type: float = 2.0, eps: float = 1e-6) -> float:
     """Rescale all gradients together so their global norm is at most ``max_norm``.
@@ -79,15 +94,17 @@ def clip_grad_norm_(params: Iterable[Tensor] | Tensor, max_norm: float,
     if not grads:
         return 0.0
     with minigrad.no_grad():
+        # One number per gradient, computed on its device, then ONE host copy per
+        # backend (a device -> host transfer is a synchronisation on a GPU).
         if math.isinf(norm_type):
-            total = max(float(g.xp.max(g.xp.abs(g.data))) if g.size else 0.0 for g in grads)
+            parts = _per_grad(grads, lambda g: g.xp.max(g.xp.abs(g.data)))
+            total = max(parts, default=0.0)
         else:
-            # one Python float per gradient (an explicit host copy of a single number)
             if norm_type == 2.0:
-                acc = sum(float(g.xp.sum(g.data * g.data)) for g in grads)
+                parts = _per_grad(grads, lambda g: g.xp.sum(g.data * g.data))
             else:
-                acc = sum(float(g.xp.sum(g.xp.abs(g.data) ** norm_type)) for g in grads)
-            total = acc ** (1.0 / norm_type)
+                parts = _per_grad(grads, lambda g: g.xp.sum(g.xp.abs(g.data) ** norm_type))
+            total = sum(parts) ** (1.0 / norm_type)
         coef = max_norm / (total + eps)
         if coef < 1.0:
             for g in grads:

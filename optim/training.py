@@ -15,8 +15,9 @@ record or stop, and the per-step losses returned in a :class:`History`.
 
 Checkpoints (:func:`save_checkpoint` / :func:`load_checkpoint`) hold the
 model, the optimiser (momentum buffers, Adam moments, step counters), the
-scheduler, and the random-number generators -- minigrad's backend generators
-(dropout masks, :class:`Minibatches` shuffling) and any of your own -- so a
+scheduler, and the random-number generators -- minigrad's random stream (two
+integers, :mod:`minigrad.rng`: dropout masks, initialisation, :class:`Minibatches`
+shuffling, on every backend, a GPU included) and any NumPy generators of your own -- so a
 run resumed from a checkpoint, even in a new process, continues **bit for bit**
 as if it had never stopped. The file is a single ``.npz`` without pickle:
 arrays are stored as arrays, everything else (nested dicts, numbers, RNG
@@ -39,8 +40,9 @@ from typing import Any, Callable, Iterable, Mapping, TextIO
 import numpy as np
 
 import minigrad
+import minigrad.rng
 from minigrad import Tensor
-from minigrad.backends import _BACKENDS, get_backend, to_numpy
+from minigrad.backends import get_backend, to_numpy
 
 from .lr_scheduler import LRScheduler
 from .optimizer import Optimizer
@@ -206,37 +208,30 @@ def train(model: Any, loss_fn: Callable[[Any, Any], Tensor],
 # Random-number generator state
 # ---------------------------------------------------------------------------
 def _generator_state(gen: Any) -> dict[str, Any] | None:
+    """The dict state of a NumPy generator (``None`` for anything else, e.g. CuPy's,
+    whose ``bit_generator.state`` is a method returning a device pointer)."""
     state = getattr(getattr(gen, "bit_generator", None), "state", None)
     return state if isinstance(state, dict) else None
 
 
 def rng_state() -> dict[str, Any]:
-    """The state of every minigrad backend generator: ``{device: bit_generator.state}``.
+    """The state of minigrad's random stream: ``{"stream": {"seed": s, "counter": c}}``.
 
-    (On ``"fake"`` the generator wraps a NumPy one and exposes the same
-    ``bit_generator.state``. CuPy's generators keep their state on the GPU and
-    are skipped with a warning.)
+    Every backend (cpu, fake, cuda) draws from the one counter-based stream of
+    :mod:`minigrad.rng`, so these two integers are all there is to save; they
+    restore bit for bit on any backend, a GPU included.
     """
-    states = {}
-    for name, backend in list(_BACKENDS.items()):
-        state = _generator_state(backend.rng)
-        if state is None:
-            warnings.warn(f"cannot save the random state of backend {name!r}", stacklevel=2)
-            continue
-        states[name] = state
-    return states
+    return {"stream": minigrad.rng.get_state()}
 
 
 def set_rng_state(states: Mapping[str, Any]) -> None:
     """Restore what :func:`rng_state` returned."""
-    for name, state in states.items():
-        try:
-            backend = get_backend(name)
-        except minigrad.DeviceError:
-            warnings.warn(f"checkpoint has a random state for unavailable device {name!r}",
-                          stacklevel=2)
-            continue
-        backend.rng.bit_generator.state = state
+    if "stream" in states:
+        minigrad.rng.set_state(states["stream"])
+        return
+    # A checkpoint written before minigrad.rng: per-device NumPy generator states.
+    warnings.warn("this checkpoint stores per-device NumPy generator states (written by an "
+                  "older minigrad); the random stream is not restored", stacklevel=2)
 
 
 # ---------------------------------------------------------------------------
@@ -316,7 +311,7 @@ def save_checkpoint(path: str | os.PathLike, model: Any, optimizer: Optimizer | 
     """Write model + optimiser + scheduler + RNG state (+ ``extra``) to one ``.npz``.
 
     * ``model`` needs ``state_dict()`` (any object: ``layers.Module`` or your own).
-    * ``rng=True`` saves minigrad's backend generators (dropout masks,
+    * ``rng=True`` saves minigrad's random stream (seed and counter: dropout masks,
       :class:`Minibatches` shuffling, ``minigrad.randn``); a dict
       ``{"name": numpy_generator}`` saves those generators as well (pass the
       same dict as ``rngs=`` to :func:`load_checkpoint`); ``False`` saves none.

@@ -10,11 +10,28 @@ on:
   (it refuses implicit conversion to NumPy), so the test suite can prove that
   no engine code quietly assumes NumPy.
 
-Why not just ``import numpy as np`` everywhere? Because ``np.exp(cupy_array)``
-raises (CuPy refuses to be copied to the host behind your back), and worse,
-``np.asarray`` on a GPU array would silently move data off the device. The
-engine therefore never names NumPy when touching tensor data: it writes
-``xp = backend_of(array).xp`` and calls ``xp.exp``.
+Why not just ``import numpy as np`` everywhere? Not because ``np.exp(cupy_array)``
+fails -- it does not: CuPy implements NumPy's ``__array_ufunc__`` /
+``__array_function__`` protocols, so ``np.exp`` and ``np.sum`` of a CuPy array
+are quietly dispatched to ``cupy.exp`` / ``cupy.sum`` and run on the GPU. The
+real hazards are elsewhere:
+
+* implicit host conversion: ``np.asarray(cupy_array)`` (and anything that
+  calls it, such as ``np.testing`` or ``float()`` in a loop) raises or forces
+  a device -> host copy and a synchronisation;
+* NumPy-only functions and keywords (``np.indices(..., sparse=True)``,
+  ``np.max(..., initial=...)``) that CuPy does not have;
+* different semantics: out-of-range integer-array indices *wrap around* on
+  CuPy instead of raising, and repeated indices in an assignment keep an
+  unspecified write.
+
+The engine therefore never names NumPy when touching tensor data: it writes
+``xp = backend_of(array).xp`` and calls ``xp.exp``; the ``fake`` backend
+allows exactly the CuPy API listed in ``fake.ALLOWED``.
+
+Random numbers come from :mod:`minigrad.rng`: one counter-based stream
+(seed + counter) that every backend draws from, so a seed gives the same
+dropout masks on cpu, fake and cuda and checkpoints store two integers.
 
 The default device for new tensors is ``"cpu"``; set the environment variable
 ``MINIGRAD_DEVICE`` or call :func:`set_default_device` to change it (per
@@ -53,7 +70,6 @@ class Backend:
     _to_numpy: Callable[[Any], np.ndarray]
     _from_numpy: Callable[[np.ndarray], Any]
     _scatter_add: Callable[[Any, Any, Any], None]
-    _rng_factory: Callable[[int | None], Any]
     _rng: Any = field(default=None, repr=False)
 
     def asarray(self, data: Any, dtype: Any = None) -> Any:
@@ -72,22 +88,23 @@ class Backend:
 
     @property
     def rng(self) -> Any:
-        """This backend's random generator (seeded by :func:`minigrad.manual_seed`)."""
-        if self._rng is None:  # a backend first used after manual_seed gets that seed too
-            self._rng = self._rng_factory(_last_seed)
+        """The random stream of :mod:`minigrad.rng`, producing this backend's arrays
+        (seeded by :func:`minigrad.manual_seed`; the same numbers on every backend)."""
+        if self._rng is None:
+            from ..rng import default_generator
+            self._rng = default_generator.for_backend(self)
         return self._rng
 
     def seed(self, seed: int | None) -> None:
-        global _last_seed
-        _last_seed = seed
-        self._rng = self._rng_factory(seed)
+        """Seed the (shared) stream; kept for old callers of ``backend.seed``."""
+        from ..rng import manual_seed
+        manual_seed(seed)
 
     def __repr__(self) -> str:
         return f"Backend({self.name!r})"
 
 
 _BACKENDS: dict[str, Backend] = {}
-_last_seed: int | None = None  # the latest manual_seed, for backends registered later
 _BY_TYPE: dict[type, Backend] = {}
 
 
@@ -96,16 +113,11 @@ def _register(backend: Backend) -> None:
     _BY_TYPE[backend.array_type] = backend
 
 
-def _numpy_rng(seed: int | None) -> np.random.Generator:
-    return np.random.default_rng(seed)
-
-
 _register(Backend(
     name="cpu", xp=np, array_type=np.ndarray,
     _to_numpy=lambda a: a,
     _from_numpy=lambda a: a,
     _scatter_add=lambda t, i, v: np.add.at(t, i, v),
-    _rng_factory=_numpy_rng,
 ))
 
 
@@ -116,15 +128,13 @@ def _register_fake() -> None:
         name="fake", xp=fake.xp, array_type=fake.FakeArray,
         _to_numpy=lambda a: a.get(),
         _from_numpy=lambda a: fake.xp.asarray(a),
-        _scatter_add=lambda t, i, v: fake.xp.scatter_add(t, i, v),
-        _rng_factory=lambda seed: fake.xp.random.default_rng(seed),
+        _scatter_add=lambda t, i, v: fake.xp.add.at(t, i, v),
     ))
 
 
 def _register_cupy() -> bool:
     try:
         import cupy  # type: ignore[import-not-found]
-        import cupyx  # type: ignore[import-not-found]
         if cupy.cuda.runtime.getDeviceCount() < 1:
             return False
     except Exception:  # ImportError, or CUDA present but unusable
@@ -133,10 +143,28 @@ def _register_cupy() -> bool:
         name="cuda", xp=cupy, array_type=cupy.ndarray,
         _to_numpy=lambda a: cupy.asnumpy(a),
         _from_numpy=lambda a: cupy.asarray(a),
-        _scatter_add=lambda t, i, v: cupyx.scatter_add(t, i, v),
-        _rng_factory=lambda seed: cupy.random.default_rng(seed),
+        # cupy.add.at (CuPy >= 13): unbuffered, repeated indices accumulate.
+        # (cupyx.scatter_add does the same but warns DeprecationWarning per call.)
+        _scatter_add=lambda t, i, v: cupy.add.at(t, i, v),
     ))
     return True
+
+
+def _check_cuda_index(device: str) -> None:
+    """``cuda:0`` is the GPU minigrad uses; ``cuda:N`` for N > 0 is refused clearly.
+
+    minigrad runs every CuPy call on CuPy's *current* device and has no
+    per-tensor device placement, so silently mapping ``cuda:1`` to GPU 0
+    would be a lie. To run on another GPU, make it the only visible one.
+    """
+    index = device.partition(":")[2]
+    if not index.isdigit():
+        raise DeviceError(f"device {device!r}: expected 'cuda' or 'cuda:0'")
+    if int(index) != 0:
+        raise DeviceError(
+            f"device {device!r}: minigrad uses one GPU, 'cuda' (= 'cuda:0', CuPy's current "
+            f"device). To run on GPU {index}, start Python with CUDA_VISIBLE_DEVICES={index} "
+            "and use device='cuda'.")
 
 
 _LAZY = {"fake": _register_fake, "cuda": _register_cupy}
@@ -148,6 +176,7 @@ def get_backend(device: str | Backend) -> Backend:
         return device
     name = {"numpy": "cpu", "cupy": "cuda", "gpu": "cuda"}.get(device, device)
     if name.startswith("cuda:"):
+        _check_cuda_index(name)
         name = "cuda"
     if name not in _BACKENDS and name in _LAZY:
         _LAZY[name]()

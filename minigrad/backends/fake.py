@@ -10,29 +10,40 @@ to call ``.get()``.  Mixing a ``numpy.ndarray`` into a CuPy expression fails
 for the same reason in the other direction (``Unsupported type``).
 
 Most of us do not have a GPU while running unit tests, so this module fakes
-one.  :class:`FakeArray` keeps its data in a private ``numpy.ndarray`` but
-behaves like a ``cupy.ndarray`` wherever the difference matters:
+one. :class:`FakeArray` keeps its data in a private ``numpy.ndarray`` but
+behaves like a ``cupy.ndarray`` wherever the difference matters (each point
+checked against CuPy's source, tag v14.2.0):
 
-* it refuses every implicit conversion to NumPy (``np.asarray``,
-  ``np.exp(fake)``, ``np.sum(fake)``, ``ndarray + fake``);
-* it refuses NumPy arrays as operands, indices and assigned values;
+* it refuses every implicit conversion to NumPy (``np.asarray(fake)``,
+  ``ndarray + fake``, ``np.testing`` on it) and NumPy arrays as operands and
+  assigned values; NumPy *index* arrays and lists are uploaded, as CuPy does;
+* like CuPy it implements ``__array_ufunc__`` / ``__array_function__``:
+  ``np.exp(fake)`` and ``np.sum(fake)`` run ``xp.exp`` / ``xp.sum`` on the
+  device -- but only for names on the allow-list;
+* ``xp`` exposes **only** the allow-listed CuPy API (:data:`ALLOWED`: name ->
+  CuPy signature and the CuPy file it was checked against), and every call is
+  bound to CuPy's signature, so ``indices(..., sparse=True)``,
+  ``sum(where=...)`` or ``max(initial=...)`` fail here as on a GPU;
+* out-of-range integer-array indices **wrap around** (CuPy does not raise),
+  and with repeated indices in an assignment the *first* write survives (CuPy
+  leaves it unspecified; NumPy keeps the last);
+* ``broadcast_to`` takes device arrays only; ``item()`` takes no arguments;
+  there is no ``__index__``; ``flags`` has CuPy's fields only;
+* ``xp.random`` has CuPy's Generator methods only, and a generator's state is
+  a method returning a "device pointer", not a dict;
 * every result is again a FakeArray (reductions give 0-d arrays, never NumPy
-  scalars), remembering which fake device it lives on;
-* arrays on different devices never mix.
+  scalars), arrays on different fake devices never mix, and device -> host
+  transfers are counted (:data:`host_transfers`) so tests can keep host
+  synchronisations off hot paths.
 
-``xp`` is the matching module object: ``xp.exp``, ``xp.sum``, ``xp.random``,
-``xp.linalg``... mirror NumPy's API but take and return FakeArrays.  If the
-engine passes the whole test suite with ``xp`` from this module, it will not
-accidentally fall back to NumPy on a real GPU either.
-
-One deliberate difference: real CuPy implements NumPy's dispatch protocols,
-so ``np.sum(cupy_array)`` quietly *works* there (it is forwarded to
-``cupy.sum``).  We refuse it instead, so engine code must spell ``xp.sum``
-and stays readable and honest about which library does the work.
+If the engine passes the whole test suite with ``xp`` from this module, it
+uses nothing of NumPy that CuPy lacks. :func:`record` lists the names the
+engine looks up (``tests/backends/test_allow_list.py``).
 """
 from __future__ import annotations
 
 import functools
+import inspect
 import operator
 import threading
 import types
@@ -49,6 +60,17 @@ _IMPLICIT = ("Implicit conversion to a NumPy array is not allowed. "
              "Please use `.get()` to construct a NumPy array explicitly.")
 # Python and NumPy scalars live on the host but are tiny; CuPy accepts them.
 _SCALARS = (bool, int, float, complex, np.generic)
+
+
+#: device -> host transfers so far (``get``, ``item``, ``tolist``, ``float()``,
+#: ``int()``, ``bool()``): each one is a synchronisation on a real GPU, so tests
+#: count them to keep host syncs off the hot paths.
+host_transfers = 0
+
+
+def _count_transfer() -> None:
+    global host_transfers
+    host_transfers += 1
 
 
 def _unsupported(obj):
@@ -164,6 +186,65 @@ def _unwrap(obj, gather: _Gather, host_ok: bool = False):
     return obj
 
 
+def _unwrap_index(key, gather: _Gather):
+    """An index as CuPy takes it (``cupy/_core/_routines_indexing.pyx``,
+    ``_prepare_slice_list``): FakeArrays unwrapped; NumPy arrays and lists are
+    *accepted* and uploaded (CuPy converts them with ``core.array``)."""
+    parts = key if isinstance(key, tuple) else (key,)
+    out = []
+    for part in parts:
+        if isinstance(part, FakeArray):
+            out.append(gather.add(part))
+        elif isinstance(part, (np.ndarray, list)):
+            out.append(np.array(_unwrap(part, gather, host_ok=True)))
+        else:
+            out.append(part)
+    return tuple(out) if isinstance(key, tuple) else out[0]
+
+
+def _is_int_array(part) -> bool:
+    return isinstance(part, np.ndarray) and part.dtype.kind in "iu"
+
+
+def _has_array(key) -> bool:
+    parts = key if isinstance(key, tuple) else (key,)
+    return any(isinstance(p, np.ndarray) for p in parts)
+
+
+def _wrap_key(key, shape):
+    """Make out-of-range integer-array indices wrap around, as CuPy does.
+
+    CuPy's "Differences between CuPy and NumPy" page: out-of-bounds indices of
+    integer arrays are wrapped (``i % n``) instead of raising IndexError. So
+    an engine that relies on NumPy raising gets a silent wrong answer on a
+    GPU -- and now on the fake too; minigrad's own range checks must raise.
+    (Python ints out of range still raise IndexError, in CuPy as in NumPy.)
+    """
+    parts = list(key) if isinstance(key, tuple) else [key]
+    if not any(_is_int_array(p) for p in parts):
+        return key
+    n_ellipsis_axes = len(shape) - sum(
+        p.ndim if isinstance(p, np.ndarray) and p.dtype.kind == "b" else 1
+        for p in parts if p is not None and p is not Ellipsis)
+    axis = 0
+    for i, part in enumerate(parts):
+        if part is None:
+            continue
+        if part is Ellipsis:
+            axis += n_ellipsis_axes
+            continue
+        if _is_int_array(part):
+            n = shape[axis] if axis < len(shape) else 0
+            if n:
+                parts[i] = np.mod(part, n)
+            axis += 1
+        elif isinstance(part, np.ndarray) and part.dtype.kind == "b":
+            axis += part.ndim
+        else:
+            axis += 1
+    return tuple(parts) if isinstance(key, tuple) else parts[0]
+
+
 def _wrap(res, device_id: int, inputs=()):
     """Turn a NumPy result into FakeArrays on ``device_id``.
 
@@ -229,21 +310,51 @@ def _wrap_function(func, **options):
     return wrapper
 
 
+def _signature_checker(qualname: str, signature: str, source: str):
+    """A function ``check(args, kwargs)`` raising TypeError unless the call binds to
+    CuPy's ``signature`` -- so a NumPy-only keyword (``where=``, ``initial=``,
+    ``sparse=``) fails on CPU exactly as it would on a GPU."""
+    namespace: dict = {}
+    exec(f"def _stub{signature}: pass", {}, namespace)   # trusted: our own literals
+    sig = inspect.signature(namespace["_stub"])
+
+    def check(args, kwargs):
+        try:
+            sig.bind(*args, **kwargs)
+        except TypeError as err:
+            raise TypeError(f"{qualname}{signature}: {err} -- CuPy's signature "
+                            f"({source}) does not allow this call") from None
+    return check
+
+
 # --------------------------------------------------------------------------
 # The array
 # --------------------------------------------------------------------------
 class _Flags:
-    """The part of ``ndarray.flags`` CuPy exposes (a snapshot)."""
+    """``ndarray.flags`` as CuPy has it (``cupy/_core/flags.pyx``): a snapshot with
+    ``c_contiguous``, ``f_contiguous``, ``owndata``, ``fnc``, ``forc`` and the
+    upper-case keys ``"C_CONTIGUOUS"``, ``"F_CONTIGUOUS"``, ``"OWNDATA"`` --
+    no ``writeable``, no ``"C"`` / ``"F"`` shorthands."""
 
-    _NAMES = ("c_contiguous", "f_contiguous", "owndata", "writeable")
+    _NAMES = ("c_contiguous", "f_contiguous", "owndata")
 
     def __init__(self, nd_flags):
-        for name in self._NAMES:
-            setattr(self, name, bool(getattr(nd_flags, name)))
+        self.c_contiguous = bool(nd_flags.c_contiguous)
+        self.f_contiguous = bool(nd_flags.f_contiguous)
+        self.owndata = bool(nd_flags.owndata)
 
-    def __getitem__(self, key):
-        key = {"C": "c_contiguous", "F": "f_contiguous"}.get(key, key)
-        return getattr(self, key.lower())
+    @property
+    def fnc(self):
+        return self.f_contiguous and not self.c_contiguous
+
+    @property
+    def forc(self):
+        return self.f_contiguous or self.c_contiguous
+
+    def __getitem__(self, name):
+        if name in ("C_CONTIGUOUS", "F_CONTIGUOUS", "OWNDATA"):
+            return getattr(self, name.lower())
+        raise KeyError(f"{name} is not defined for cupy.ndarray.flags")
 
     def __repr__(self):
         return "\n".join(f"  {n.upper()} : {getattr(self, n)}" for n in self._NAMES)
@@ -287,17 +398,37 @@ class FakeArray:
         """Called by ``np.asarray`` / ``np.array``: refused, exactly like CuPy."""
         raise TypeError(_IMPLICIT)
 
-    # NumPy sees ``None`` and gives up: ``np.exp(fake)`` raises TypeError and
-    # ``ndarray + fake`` falls through to ``fake.__radd__``, which refuses.
-    # (Real CuPy would run ``np.exp(cupy_array)`` on the GPU; we are stricter
-    # so that engine code has to say ``xp.exp``.)
-    __array_ufunc__ = None
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """``np.exp(fake)`` runs ``xp.exp`` -- as CuPy does (``cupy/_core/core.pyx``).
+
+        Only ufuncs on the allow-list dispatch (anything else is recorded as a
+        missing name and refused); NumPy arrays among the operands are refused
+        with CuPy's ``Unsupported type`` (no implicit host -> device copy).
+        """
+        if "out" in kwargs:
+            out = kwargs["out"]
+            if len(out) != 1:
+                raise ValueError("The 'out' parameter must have exactly one array value")
+            kwargs["out"] = out[0]
+        for x in inputs + ((kwargs["out"],) if "out" in kwargs else ()):
+            if isinstance(x, np.ndarray):
+                raise _unsupported(x)
+            if not isinstance(x, (FakeArray,) + _SCALARS):
+                return NotImplemented
+        func = getattr(xp, ufunc.__name__)           # checks the allow-list
+        if method != "__call__":
+            func = getattr(func, method)
+        return func(*inputs, **kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        """Refuse ``np.sum(fake)``, ``np.concatenate([fake])``, ... (stricter than CuPy)."""
-        name = getattr(func, "__name__", "function")
-        raise TypeError(f"numpy.{name} was called on a FakeArray. Use xp.{name}(...) "
-                        "so the work stays on the device, or download with .get().")
+        """``np.sum(fake)`` runs ``xp.sum`` when the allow-list has it (CuPy dispatches
+        to ``cupy.<name>``); otherwise NumPy's own "no implementation" TypeError."""
+        if func.__module__ not in ("numpy", "numpy.linalg") or func.__name__ not in ALLOWED:
+            _note_missing(func.__name__)
+            return NotImplemented
+        if not all(issubclass(t, (FakeArray, np.ndarray)) for t in types):
+            return NotImplemented
+        return getattr(xp, func.__name__)(*args, **kwargs)
 
     def _operand(self, other, none_defers=False):
         """Validate the other operand of an operator; return its NumPy value.
@@ -322,6 +453,7 @@ class FakeArray:
     # ---- explicit conversions to the host -------------------------------
     def get(self, stream=None, order="C", out=None, blocking=True):
         """Download to a new ``numpy.ndarray`` (or into ``out``): the explicit path."""
+        _count_transfer()
         if out is None:
             return np.array(self._a, order=order, copy=True)
         if not isinstance(out, np.ndarray) or out.shape != self.shape:
@@ -337,15 +469,21 @@ class FakeArray:
             raise ValueError(f"Cannot set {arr.dtype}{arr.shape} into {self.dtype}{self.shape}")
         np.copyto(self._a, arr)
 
-    def item(self, *args):
-        return self._a.item(*args)
+    def item(self):
+        """The one element as a Python scalar (CuPy's ``item()`` takes no arguments)."""
+        if self.size != 1:
+            raise ValueError("can only convert an array of size 1 to a Python scalar")
+        _count_transfer()
+        return self._a.item()
 
     def tolist(self):
+        _count_transfer()
         return self._a.tolist()
 
     def _size_one(self, kind):
         if self.size != 1:
             raise TypeError(f"only length-1 arrays can be converted to Python {kind}")
+        _count_transfer()
         return self._a.item()
 
     def __float__(self):
@@ -357,10 +495,8 @@ class FakeArray:
     def __complex__(self):
         return complex(self._size_one("scalars"))
 
-    def __index__(self):
-        if self.dtype.kind not in "iu" or self.size != 1:
-            raise TypeError("only integer scalar arrays can be converted to a scalar index")
-        return int(self._a.item())
+    # No ``__index__``: ``cupy.ndarray`` has none, so ``range(a)``, ``[0, 1][a]`` and
+    # ``operator.index(a)`` raise TypeError on CuPy and here.
 
     def __bool__(self):
         if self.size == 0:
@@ -368,6 +504,7 @@ class FakeArray:
         if self.size > 1:
             raise ValueError("The truth value of an array with more than one element "
                              "is ambiguous. Use a.any() or a.all()")
+        _count_transfer()
         return bool(self._a.item())
 
     def __len__(self):
@@ -426,7 +563,7 @@ class FakeArray:
     # ---- indexing -------------------------------------------------------
     def __getitem__(self, key):
         gather = _Gather(self)
-        key = _unwrap(key, gather)
+        key = _wrap_key(_unwrap_index(key, gather), self.shape)
         res = self._a[key]
         if isinstance(res, np.generic):
             # NumPy returns a scalar here; CuPy returns a 0-d *view*.  A
@@ -435,8 +572,19 @@ class FakeArray:
         return _wrap(res, self.device_id, gather.arrays)
 
     def __setitem__(self, key, value):
+        """``a[key] = value``. Integer-array keys wrap out-of-range values (as CuPy);
+        where a key names one element twice, CuPy leaves *which* write survives
+        unspecified -- here the first one does, so code relying on NumPy's
+        last-write-wins fails on CPU too."""
         gather = _Gather(self)
-        self._a[_unwrap(key, gather)] = _unwrap(value, gather)
+        key = _wrap_key(_unwrap_index(key, gather), self.shape)
+        value = _unwrap(value, gather)
+        if not _has_array(key):
+            self._a[key] = value
+            return
+        where = np.arange(self.size).reshape(self.shape)[key]
+        values = np.broadcast_to(np.asarray(value, dtype=self.dtype), where.shape)
+        self._a.flat[where.reshape(-1)[::-1]] = values.reshape(-1)[::-1]  # first write wins
 
     # ---- unary operators --------------------------------------------------
     def __neg__(self):
@@ -494,24 +642,68 @@ for _name in ("lt", "le", "gt", "ge", "eq", "ne"):
             _binary(getattr(operator, _name), none_defers=_name in ("eq", "ne")))
 
 
-def _ndarray_method(name):
-    """Build a FakeArray method that forwards to ``ndarray.<name>`` on the device."""
+# name -> CuPy signature (without ``self``), checked against cupy/_core/core.pyx (v14.2.0)
+NDARRAY_METHODS = {
+    "astype": "(dtype, order='K', casting=None, subok=None, copy=True)",
+    "reshape": "(*shape, order='C', copy=None)",
+    "transpose": "(*axes)",
+    "swapaxes": "(axis1, axis2)",
+    "squeeze": "(axis=None)",
+    "ravel": "(order='C')",
+    "flatten": "(order='C')",
+    "copy": "(order='C')",
+    "fill": "(value)",
+    "sum": "(axis=None, dtype=None, out=None, keepdims=False)",
+    "mean": "(axis=None, dtype=None, out=None, keepdims=False)",
+    "var": "(axis=None, dtype=None, out=None, ddof=0, keepdims=False)",
+    "std": "(axis=None, dtype=None, out=None, ddof=0, keepdims=False)",
+    "max": "(axis=None, out=None, keepdims=False)",
+    "min": "(axis=None, out=None, keepdims=False)",
+    "argmax": "(axis=None, out=None, dtype=None, keepdims=False)",
+    "argmin": "(axis=None, out=None, dtype=None, keepdims=False)",
+    "prod": "(axis=None, dtype=None, out=None, keepdims=None)",
+    "cumsum": "(axis=None, dtype=None, out=None)",
+    "cumprod": "(axis=None, dtype=None, out=None)",
+    "clip": "(min=None, max=None, out=None)",
+    "any": "(axis=None, out=None, keepdims=False)",
+    "all": "(axis=None, out=None, keepdims=False)",
+    "dot": "(b, out=None)",
+    "repeat": "(repeats, axis=None)",
+    "nonzero": "()",
+    "sort": "(axis=-1, kind=None)",
+    "argsort": "(axis=-1, kind=None)",
+    "round": "(decimals=0, out=None)",
+    "conj": "()",
+    "diagonal": "(offset=0, axis1=0, axis2=1)",
+    "trace": "(offset=0, axis1=0, axis2=1, dtype=None, out=None)",
+}
+
+
+def _ndarray_method(name, signature):
+    """Build a FakeArray method with CuPy's signature that runs ``ndarray.<name>``."""
+    check = _signature_checker(f"cupy.ndarray.{name}", signature, "cupy/_core/core.pyx")
+
     def method(self, *args, **kwargs):
+        check(args, kwargs)
         gather = _Gather(self)
         res = getattr(self._a, name)(*_unwrap(args, gather), **_unwrap(kwargs, gather))
         return _wrap(res, self.device_id, gather.arrays)
     method.__name__, method.__qualname__ = name, f"FakeArray.{name}"
-    method.__doc__ = (f"Like ``numpy.ndarray.{name}``; FakeArray arguments are unwrapped, "
-                      "NumPy arrays refused, and results stay on this device.")
+    method.__doc__ = f"``cupy.ndarray.{name}{signature}``, run by NumPy on the fake device."
     return method
 
 
-for _name in ("astype", "reshape", "transpose", "swapaxes", "squeeze", "ravel", "flatten",
-              "copy", "fill", "sum", "mean", "var", "std", "max", "min", "argmax", "argmin",
-              "prod", "cumsum", "cumprod", "clip", "any", "all", "dot", "take", "repeat",
-              "nonzero", "sort", "argsort", "round", "conj", "diagonal", "trace"):
-    setattr(FakeArray, _name, _ndarray_method(_name))
-del _name, _fn, _ifn
+def _take(self, indices, axis=None, out=None):
+    """``cupy.ndarray.take``: out-of-range indices wrap (CuPy's take has mode 'wrap')."""
+    gather = _Gather(self)
+    idx = _unwrap(indices, gather)
+    return _wrap(np.take(self._a, idx, axis=axis, mode="wrap"), self.device_id, gather.arrays)
+
+
+for _name, _sig in NDARRAY_METHODS.items():
+    setattr(FakeArray, _name, _ndarray_method(_name, _sig))
+FakeArray.take = _take
+del _name, _sig, _fn, _ifn
 
 
 # --------------------------------------------------------------------------
@@ -524,7 +716,7 @@ def _upload(obj, dtype=None, order="K", ndmin=0):
     return FakeArray._make(data, current_device())
 
 
-def array(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0):
+def array(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0, *, blocking=False):
     """``cupy.array``: uploads host data; copies FakeArrays unless ``copy=False``."""
     if isinstance(obj, FakeArray) and obj.device_id == current_device():
         res = np.array(obj._a, dtype=dtype, copy=True if copy else None, order=order, ndmin=ndmin)
@@ -532,10 +724,10 @@ def array(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0):
     return _upload(obj, dtype, order, ndmin)   # host data or another device: always a copy
 
 
-def asarray(a, dtype=None, order=None, *, blocking=False):
+def asarray(a, dtype=None, order=None, *, copy=None, blocking=False):
     """``cupy.asarray``: the explicit host -> device path; a no-op for arrays already here."""
     if isinstance(a, FakeArray) and a.device_id == current_device():
-        return _wrap(np.asarray(a._a, dtype=dtype, order=order), a.device_id, (a,))
+        return _wrap(np.asarray(a._a, dtype=dtype, order=order, copy=copy), a.device_id, (a,))
     return _upload(a, dtype, order)
 
 
@@ -549,7 +741,7 @@ def ascontiguousarray(a, dtype=None):
     return _upload(a, dtype, "C")
 
 
-def asnumpy(a, stream=None, order="C", out=None, blocking=True):
+def asnumpy(a, stream=None, order="C", out=None, *, blocking=True):
     """``cupy.asnumpy``: explicit download; NumPy input is returned as is."""
     if isinstance(a, FakeArray):
         return a.get(order=order, out=out)
@@ -562,149 +754,386 @@ def get_array_module(*args):
 
 
 def scatter_add(a, slices, value):
-    """``cupyx.scatter_add``: unbuffered ``a[slices] += value``; repeated indices add up."""
+    """``cupyx.scatter_add`` (deprecated in CuPy: use ``xp.add.at``); kept for old callers."""
     if not isinstance(a, FakeArray):
         raise TypeError(f"scatter_add needs a FakeArray target, got {type(a)}")
     gather = _Gather(a)
-    np.add.at(a._a, _unwrap(slices, gather), _unwrap(value, gather))
+    np.add.at(a._a, _wrap_key(_unwrap_index(slices, gather), a.shape), _unwrap(value, gather))
+
+
+def broadcast_to(array, shape):
+    """``cupy.broadcast_to(array, shape)`` is ``array._broadcast_to(shape)``
+    (``cupy/_manipulation/dims.py``): device arrays only -- a Python scalar or
+    list fails with AttributeError on CuPy, so it does here."""
+    if not isinstance(array, FakeArray):
+        raise AttributeError(f"'{type(array).__name__}' object has no attribute '_broadcast_to'"
+                             " (cupy.broadcast_to takes a cupy.ndarray only)")
+    return array._new(np.broadcast_to(array._a, shape))
+
+
+def take_along_axis(a, indices, axis):
+    """``cupy.take_along_axis``: built on fancy indexing, so out-of-range indices wrap."""
+    gather = _Gather(a)
+    arr, idx = _unwrap(a, gather), _unwrap(indices, gather)
+    if axis is None:
+        arr, axis = arr.reshape(-1), 0
+    n = arr.shape[axis]
+    return _wrap(np.take_along_axis(arr, np.mod(idx, n) if n else idx, axis), gather.device_id)
+
+
+def take(a, indices, axis=None, out=None):
+    """``cupy.take``: mode 'wrap' (CuPy's only mode)."""
+    if out is not None:
+        raise NotImplementedError("the fake does not implement take(out=...)")
+    return FakeArray.take(a, indices, axis)
+
+
+def einsum(*operands, **kwargs):
+    """``cupy.einsum(*operands, **kwargs)``: CuPy pops ``dtype`` and ``optimize``
+    and refuses any other keyword (``cupy/linalg/_einsum.py``)."""
+    unknown = set(kwargs) - {"dtype", "optimize"}
+    if unknown:
+        raise TypeError(f"Did not understand the following kwargs: {sorted(unknown)}")
+    return _call(np.einsum, operands, kwargs)
+
+
+# --------------------------------------------------------------------------
+# The allow-list: every name of ``xp`` the engine may use, with CuPy's signature
+# --------------------------------------------------------------------------
+_UFUNC = "(*args, out=None, dtype=None, casting='same_kind')"
+_KERNEL = "cupy/_core/_kernel.pyx (ufunc.__call__)"
+_LIKE = "(a, dtype=None, order='K', subok=None, shape=None)"
+
+#: name -> (CuPy signature, CuPy source file it was checked against, tag v14.2.0).
+#: ``"type"`` / ``"constant"`` / ``"module"`` entries are NumPy objects CuPy
+#: re-exports (``from numpy import ...`` in cupy/__init__.py) or sub-namespaces.
+ALLOWED: dict[str, tuple[str, str]] = {
+    # creation
+    "array": ("(obj, dtype=None, copy=True, order='K', subok=False, ndmin=0, *, blocking=False)",
+              "cupy/_creation/from_data.py"),
+    "asarray": ("(a, dtype=None, order=None, *, copy=None, blocking=False)",
+                "cupy/_creation/from_data.py"),
+    "asanyarray": ("(a, dtype=None, order=None, *, blocking=False)", "cupy/_creation/from_data.py"),
+    "ascontiguousarray": ("(a, dtype=None)", "cupy/_creation/from_data.py"),
+    "asnumpy": ("(a, stream=None, order='C', out=None, *, blocking=True)", "cupy/__init__.py"),
+    "get_array_module": ("(*args)", "cupy/__init__.py"),
+    "arange": ("(start, stop=None, step=1, dtype=None)", "cupy/_creation/ranges.py"),
+    "zeros": ("(shape, dtype=float, order='C')", "cupy/_creation/basic.py"),
+    "ones": ("(shape, dtype=float, order='C')", "cupy/_creation/basic.py"),
+    "empty": ("(shape, dtype=float, order='C')", "cupy/_creation/basic.py"),
+    "full": ("(shape, fill_value, dtype=None, order='C')", "cupy/_creation/basic.py"),
+    "zeros_like": (_LIKE, "cupy/_creation/basic.py"),
+    "ones_like": (_LIKE, "cupy/_creation/basic.py"),
+    "empty_like": ("(prototype, dtype=None, order='K', subok=None, shape=None)",
+                   "cupy/_creation/basic.py"),
+    "full_like": ("(a, fill_value, dtype=None, order='K', subok=None, shape=None)",
+                  "cupy/_creation/basic.py"),
+    "eye": ("(N, M=None, k=0, dtype=float, order='C')", "cupy/_creation/basic.py"),
+    "tril": ("(m, k=0)", "cupy/_creation/matrix.py"),
+    "triu": ("(m, k=0)", "cupy/_creation/matrix.py"),
+    "indices": ("(dimensions, dtype=int)", "cupy/_indexing/generate.py"),
+    # shape and joining
+    "broadcast_to": ("(array, shape)", "cupy/_manipulation/dims.py"),
+    "expand_dims": ("(a, axis)", "cupy/_manipulation/dims.py"),
+    "squeeze": ("(a, axis=None)", "cupy/_manipulation/dims.py"),
+    "reshape": ("(a, newshape, order='C', *, copy=None)", "cupy/_manipulation/shape.py"),
+    "ravel": ("(a, order='C')", "cupy/_manipulation/shape.py"),
+    "transpose": ("(a, axes=None)", "cupy/_manipulation/transpose.py"),
+    "moveaxis": ("(a, source, destination)", "cupy/_manipulation/transpose.py"),
+    "swapaxes": ("(a, axis1, axis2)", "cupy/_manipulation/transpose.py"),
+    "concatenate": ("(tup, axis=0, out=None, *, dtype=None, casting='same_kind')",
+                    "cupy/_manipulation/join.py"),
+    "stack": ("(tup, axis=0, out=None, *, dtype=None, casting='same_kind')",
+              "cupy/_manipulation/join.py"),
+    "split": ("(ary, indices_or_sections, axis=0)", "cupy/_manipulation/split.py"),
+    "tile": ("(A, reps)", "cupy/_manipulation/tiling.py"),
+    "repeat": ("(a, repeats, axis=None)", "cupy/_manipulation/tiling.py"),
+    "flip": ("(a, axis=None)", "cupy/_manipulation/rearrange.py"),
+    "roll": ("(a, shift, axis=None)", "cupy/_manipulation/rearrange.py"),
+    "pad": ("(array, pad_width, mode='constant', **kwargs)", "cupy/_padding/pad.py"),
+    "copyto": ("(dst, src, casting='same_kind', where=None)", "cupy/_manipulation/basic.py"),
+    # indexing and searching (integer-array indices WRAP in CuPy)
+    "take": ("(a, indices, axis=None, out=None)", "cupy/_indexing/indexing.py"),
+    "take_along_axis": ("(a, indices, axis)", "cupy/_indexing/indexing.py"),
+    "where": ("(condition, x=None, y=None)", "cupy/_sorting/search.py"),
+    "argmax": ("(a, axis=None, dtype=None, out=None, keepdims=False)", "cupy/_sorting/search.py"),
+    "argmin": ("(a, axis=None, dtype=None, out=None, keepdims=False)", "cupy/_sorting/search.py"),
+    "argsort": ("(a, axis=-1, kind=None)", "cupy/_sorting/sort.py"),
+    "sort": ("(a, axis=-1, kind=None)", "cupy/_sorting/sort.py"),
+    # reductions
+    "sum": ("(a, axis=None, dtype=None, out=None, keepdims=False)", "cupy/_math/sumprod.py"),
+    "prod": ("(a, axis=None, dtype=None, out=None, keepdims=False)", "cupy/_math/sumprod.py"),
+    "cumsum": ("(a, axis=None, dtype=None, out=None)", "cupy/_math/sumprod.py"),
+    "mean": ("(a, axis=None, dtype=None, out=None, keepdims=False)",
+             "cupy/_statistics/meanvar.py"),
+    "var": ("(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False)",
+            "cupy/_statistics/meanvar.py"),
+    "std": ("(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False)",
+            "cupy/_statistics/meanvar.py"),
+    "max": ("(a, axis=None, out=None, keepdims=False)", "cupy/_statistics/order.py"),
+    "min": ("(a, axis=None, out=None, keepdims=False)", "cupy/_statistics/order.py"),
+    "amax": ("(a, axis=None, out=None, keepdims=False)", "cupy/_statistics/order.py"),
+    "amin": ("(a, axis=None, out=None, keepdims=False)", "cupy/_statistics/order.py"),
+    "any": ("(a, axis=None, out=None, keepdims=False)", "cupy/_logic/truth.py"),
+    "all": ("(a, axis=None, out=None, keepdims=False)", "cupy/_logic/truth.py"),
+    # products
+    "einsum": ("(*operands, **kwargs)", "cupy/linalg/_einsum.py (kwargs: dtype, optimize)"),
+    "tensordot": ("(a, b, axes=2)", "cupy/linalg/_product.py"),
+    "dot": ("(a, b, out=None)", "cupy/linalg/_product.py"),
+    "outer": ("(a, b, out=None)", "cupy/linalg/_product.py"),
+    "matmul": ("(*args, out=None, **kwargs)", "cupy/linalg/_product.py (a _GUFunc)"),
+    # elementwise functions that are not ufuncs
+    "clip": ("(a, a_min, a_max, out=None)", "cupy/_math/misc.py"),
+    "nan_to_num": ("(x, copy=True, nan=0.0, posinf=None, neginf=None)", "cupy/_math/misc.py"),
+    "isclose": ("(a, b, rtol=1e-05, atol=1e-08, equal_nan=False)", "cupy/_logic/comparison.py"),
+    "allclose": ("(a, b, rtol=1e-05, atol=1e-08, equal_nan=False)",
+                 "cupy/_logic/comparison.py"),
+    "array_equal": ("(a1, a2, equal_nan=False)", "cupy/_logic/comparison.py"),
+    # types, constants and namespaces (NumPy's own objects, re-exported by CuPy)
+    **{name: ("type", "cupy/__init__.py (from numpy import ...)") for name in (
+        "dtype", "finfo", "iinfo", "float16", "float32", "float64", "int8", "int16", "int32",
+        "int64", "uint8", "uint16", "uint32", "uint64", "bool_", "intp", "integer", "floating",
+        "number", "generic", "promote_types")},
+    **{name: ("constant", "cupy/__init__.py (from numpy import ...)") for name in (
+        "newaxis", "pi", "inf", "nan", "e")},
+    "ndarray": ("type", "cupy/_core/core.pyx"),
+    "random": ("module", "cupy/random/__init__.py"),
+    "cuda": ("module", "cupy/cuda/__init__.py (Device only)"),
+}
+#: the ufuncs (``_UFUNC`` signature; methods ``at``, ``reduce``, ``outer``)
+UFUNCS = (
+    "abs", "absolute", "negative", "add", "subtract", "multiply", "divide", "true_divide",
+    "floor_divide", "power", "square", "sqrt", "cbrt", "exp", "expm1", "log", "log1p", "log2",
+    "log10", "logaddexp", "sin", "cos", "tan", "arctan", "arctan2", "tanh", "sinh", "cosh",
+    "sign", "maximum", "minimum", "fmax", "fmin", "floor", "ceil", "rint", "reciprocal",
+    "greater", "greater_equal", "less", "less_equal", "equal", "not_equal", "logical_and",
+    "logical_or", "logical_not", "logical_xor", "isfinite", "isnan", "isinf", "signbit",
+    "copysign", "hypot", "right_shift", "left_shift", "bitwise_and", "bitwise_or",
+    "bitwise_xor", "invert", "fmod", "remainder", "mod",
+)
+ALLOWED.update({name: (_UFUNC, _KERNEL) for name in UFUNCS})
+_UFUNC_METHODS = {"at": "(a, indices, b=None)",
+                  "reduce": "(array, axis=0, dtype=None, out=None, keepdims=False)",
+                  "accumulate": "(array, axis=0, dtype=None, out=None)",
+                  "outer": "(A, B, **kwargs)"}
+#: ufuncs with a ``scatter_op`` (so ``.at``): cupy/_core/_routines_math.pyx,
+#: _routines_binary.pyx, cupy/_math/misc.py
+_SCATTER_UFUNCS = ("add", "subtract", "maximum", "minimum", "bitwise_and", "bitwise_or",
+                   "bitwise_xor")
+
+# -- recording which names the engine touches ----------------------------------
+_recorders: list[set] = []
+_missing: set = set()
+
+
+def _note(name: str) -> None:
+    for rec in _recorders:
+        rec.add(name)
+
+
+def _note_missing(name: str) -> None:
+    _missing.add(name)
+    _note("!" + name)
+
+
+class record:
+    """``with fake.record() as names: ...`` collects every ``xp`` attribute looked up
+    (``"!name"`` for a refused one) -- the allow-list test runs the op suite in it."""
+
+    def __enter__(self) -> set:
+        self.names = set()
+        _recorders.append(self.names)
+        return self.names
+
+    def __exit__(self, *exc_info):
+        _recorders.remove(self.names)
+        return False
 
 
 # --------------------------------------------------------------------------
 # Module-like namespaces
 # --------------------------------------------------------------------------
 class _Ufunc:
-    """A NumPy ufunc speaking FakeArray, methods included (``xp.add.at``, ``.reduce``)."""
+    """A NumPy ufunc speaking FakeArray with CuPy's call signature and methods."""
 
-    def __init__(self, ufunc):
-        self._ufunc = ufunc
+    def __init__(self, name):
+        self._ufunc = getattr(np, name)
+        self.__name__ = name
+        self._check = _signature_checker(f"cupy.{name}", _UFUNC, _KERNEL)
 
     def __call__(self, *args, **kwargs):
+        self._check(args, kwargs)
         return _call(self._ufunc, args, kwargs)
 
+    def at(self, a, indices, b=None):
+        """``cupy.<ufunc>.at``: unbuffered in-place op; out-of-range indices wrap.
+        Only ufuncs with a scatter op have it (add, subtract, maximum, minimum,
+        bitwise and/or/xor); others raise NotImplementedError, as on CuPy."""
+        if self.__name__ not in _SCATTER_UFUNCS:
+            raise NotImplementedError(f"`{self.__name__}.at` is not supported yet")
+        if not isinstance(a, FakeArray):
+            raise TypeError(f"{self.__name__}.at needs a device array, got {type(a)}")
+        gather = _Gather(a)
+        key = _wrap_key(_unwrap_index(indices, gather), a.shape)
+        self._ufunc.at(a._a, key, *(() if b is None else (_unwrap(b, gather),)))
+
+    def reduce(self, array, axis=0, dtype=None, out=None, keepdims=False):
+        """Only ``add.reduce`` and ``multiply.reduce`` exist on CuPy (sum / prod)."""
+        if self.__name__ not in ("add", "multiply"):
+            raise NotImplementedError(f"`{self.__name__}.reduce` is not supported yet")
+        return _call(self._ufunc.reduce, (array,),
+                     dict(axis=axis, dtype=dtype, out=out, keepdims=keepdims))
+
+    def accumulate(self, array, axis=0, dtype=None, out=None):
+        if self.__name__ not in ("add", "multiply"):
+            raise NotImplementedError(f"`{self.__name__}.accumulate` is not supported yet")
+        return _call(self._ufunc.accumulate, (array,), dict(axis=axis, dtype=dtype, out=out))
+
+    def outer(self, A, B, **kwargs):
+        return _call(self._ufunc.outer, (A, B), kwargs)
+
     def __getattr__(self, name):
-        if name.startswith("_") and name != "__name__":
-            raise AttributeError(name)
-        attr = getattr(self._ufunc, name)
-        return _wrap_function(attr) if callable(attr) else attr
+        if name in ("nin", "nout", "nargs", "types", "ntypes", "identity"):
+            return getattr(self._ufunc, name)
+        raise AttributeError(f"cupy ufunc {self.__name__!r}: the fake allows only "
+                             f"{sorted(_UFUNC_METHODS)} as methods, not {name!r}")
 
     def __repr__(self):
-        return f"<fakecupy ufunc {self._ufunc.__name__!r}>"
+        return f"<fakecupy ufunc {self.__name__!r}>"
 
 
-class _Namespace:
-    """Mirror a NumPy module: functions are wrapped to speak FakeArray.
+_OVERRIDES = {
+    "array": array, "asarray": asarray, "asanyarray": asanyarray,
+    "ascontiguousarray": ascontiguousarray, "asnumpy": asnumpy,
+    "get_array_module": get_array_module, "broadcast_to": broadcast_to,
+    "take_along_axis": take_along_axis, "take": take, "einsum": einsum,
+}
 
-    Types (``float32``, ``dtype``, ``finfo``) and constants (``pi``,
-    ``newaxis``) pass through; submodules (``linalg``, ``fft``) are mirrored.
+
+def _checked_function(name: str, signature: str, source: str):
+    check = _signature_checker(f"cupy.{name}", signature, source)
+    impl = _OVERRIDES.get(name)
+    if impl is None:
+        func = getattr(np, name)
+
+        def impl(*args, **kwargs):
+            return _call(func, args, kwargs)
+
+    @functools.wraps(impl)
+    def wrapper(*args, **kwargs):
+        check(args, kwargs)
+        return impl(*args, **kwargs)
+    wrapper.__doc__ = f"``cupy.{name}{signature}`` (checked against {source}), on the fake."
+    return wrapper
+
+
+# -- xp.random: CuPy's Generator API only --------------------------------------
+class BitGenerator:
+    """``cupy.random.BitGenerator`` look-alike: its state lives "on the device".
+
+    ``state()`` is a *method* returning a device pointer (an int), as in
+    ``cupy/random/_bit_generator.pyx`` -- there is no dict to save.
     """
 
-    def __init__(self, module, name):
-        self._module = module
-        self._cache = {}
-        self.__name__ = name
+    def __init__(self, seed=None):
+        self._np = np.random.default_rng(seed)
+
+    def state(self):
+        return id(self._np)          # an opaque "device pointer"
+
+    def random_raw(self, size=None, output=True):
+        raw = self._np.bit_generator.random_raw(size)
+        return FakeArray._make(np.asarray(raw), current_device()) if output else None
+
+
+#: the methods of ``cupy.random.Generator`` (``cupy/random/_generator_api.pyx``)
+GENERATOR_METHODS = (
+    "random", "uniform", "integers", "beta", "chisquare", "dirichlet", "exponential", "f",
+    "geometric", "hypergeometric", "logseries", "standard_exponential", "poisson", "power",
+    "standard_normal", "gamma", "standard_gamma", "binomial",
+)
+
+
+class Generator:
+    """``cupy.random.Generator``: CuPy's methods only -- no ``permutation``,
+    ``choice``, ``shuffle`` or ``normal`` -- and no dict ``bit_generator.state``."""
+
+    def __init__(self, bit_generator):
+        if not isinstance(bit_generator, BitGenerator):
+            raise TypeError("Generator needs a BitGenerator (use xp.random.default_rng)")
+        self.bit_generator = bit_generator
+
+    def __getattr__(self, name):
+        if name not in GENERATOR_METHODS:
+            raise AttributeError(f"'cupy.random.Generator' object has no attribute {name!r}")
+        method = getattr(self.bit_generator._np, name)
+        return _wrap_function(method, scalars_to_0d=True)
+
+    def __repr__(self):
+        return "<fake cupy.random.Generator>"
+
+
+class _RandomNamespace:
+    """``xp.random``: ``default_rng``, ``Generator`` and ``BitGenerator`` (the legacy
+    global-state functions are left out: minigrad uses ``minigrad.rng``)."""
+
+    Generator = Generator
+    BitGenerator = BitGenerator
+    __name__ = "fakecupy.random"
+
+    def default_rng(self, seed=None):
+        if isinstance(seed, Generator):
+            return seed
+        return Generator(seed if isinstance(seed, BitGenerator) else BitGenerator(seed))
+
+    def __getattr__(self, name):
+        raise AttributeError(f"the fake's xp.random has only default_rng, Generator and "
+                             f"BitGenerator, not {name!r}")
+
+
+class _FakeCupy:
+    """The ``xp`` object: the allow-listed part of CuPy's API, over FakeArrays.
+
+    Every attribute lookup goes through :data:`ALLOWED`; a name missing from it
+    raises AttributeError (and is recorded), so engine code that reaches for a
+    NumPy-only function fails on CPU before it ever fails on a GPU.
+    """
+
+    __name__ = "fakecupy"
+
+    def __init__(self):
+        self._cache = {"random": _RandomNamespace(), "ndarray": FakeArray,
+                       "cuda": types.SimpleNamespace(Device=Device)}
 
     def __getattr__(self, name):
         if name.startswith("_"):   # private names and protocol probes (pickle, pytest)
             raise AttributeError(name)
-        if name not in self._cache:
-            try:
-                attr = getattr(self._module, name)
-            except AttributeError:
-                msg = f"module {self.__name__!r} has no attribute {name!r}"
-                raise AttributeError(msg) from None
-            if isinstance(attr, np.ufunc):
-                attr = _Ufunc(attr)
-            elif isinstance(attr, types.ModuleType):
-                attr = _Namespace(attr, f"{self.__name__}.{name}")
-            elif callable(attr) and not isinstance(attr, type):
-                attr = _wrap_function(attr)
-            self._cache[name] = attr
-        return self._cache[name]
+        if name not in ALLOWED:
+            _note_missing(name)
+            raise AttributeError(
+                f"fakecupy has no attribute {name!r}: it is not on the allow-list of CuPy "
+                "functions minigrad may use (minigrad/backends/fake.py ALLOWED). Check that "
+                "CuPy has it, with which signature, and add it there with its source file.")
+        _note(name)
+        try:
+            return self._cache[name]
+        except KeyError:
+            pass
+        signature, source = ALLOWED[name]
+        if name in UFUNCS:
+            attr = _Ufunc(name)
+        elif signature in ("type", "constant"):
+            attr = getattr(np, name)
+        else:
+            attr = _checked_function(name, signature, source)
+        self._cache[name] = attr
+        return attr
 
     def __dir__(self):
-        return sorted(set(dir(self._module)) | set(dir(type(self))) | set(vars(self)))
+        return sorted(ALLOWED)
 
     def __repr__(self):
-        return f"<fake module {self.__name__!r}>"
-
-
-class _RandomWrapper:
-    """Forward every method of a NumPy random object; results become FakeArrays.
-
-    Python scalars from e.g. ``rng.random()`` become 0-d arrays, as in CuPy.
-    """
-
-    def __init__(self, rng):
-        self._rng = rng
-
-    def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        attr = getattr(self._rng, name)
-        return _wrap_function(attr, scalars_to_0d=True) if callable(attr) else attr
-
-
-class Generator(_RandomWrapper):
-    """``cupy.random.Generator`` look-alike around a ``numpy.random.Generator``."""
-
-    def __init__(self, rng=None):
-        if not isinstance(rng, np.random.Generator):
-            rng = np.random.default_rng(rng)   # a seed, a BitGenerator or None
-        super().__init__(rng)
-
-    def __repr__(self):
-        return f"<fake Generator({type(self._rng.bit_generator).__name__})>"
-
-
-class RandomState(_RandomWrapper):
-    """``cupy.random.RandomState`` look-alike (``rand``, ``randn``, ``randint``, ...)."""
-
-    def __init__(self, seed=None):
-        super().__init__(np.random.RandomState(seed))
-
-
-class _RandomNamespace:
-    """``xp.random``: ``default_rng``, ``RandomState``, and global-state functions.
-
-    The global state is our own, so ``xp.random.seed`` never disturbs
-    ``numpy.random`` (as with CuPy).
-    """
-
-    Generator = Generator
-    RandomState = RandomState
-    __name__ = "fakecupy.random"
-
-    def __init__(self):
-        self._global = RandomState()
-
-    def default_rng(self, seed=None):
-        return Generator(np.random.default_rng(seed))
-
-    def seed(self, seed=None):
-        self._global._rng.seed(seed)
-
-    def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self._global, name)   # rand, randn, normal, randint, ...
-
-
-class _FakeCupy(_Namespace):
-    """The ``xp`` object: NumPy's API over FakeArrays, plus CuPy's own extras."""
-
-    ndarray = FakeArray
-    cuda = types.SimpleNamespace(Device=Device)
-    array = staticmethod(array)
-    asarray = staticmethod(asarray)
-    asanyarray = staticmethod(asanyarray)
-    ascontiguousarray = staticmethod(ascontiguousarray)
-    asnumpy = staticmethod(asnumpy)
-    get_array_module = staticmethod(get_array_module)
-    scatter_add = staticmethod(scatter_add)
-
-    def __init__(self):
-        super().__init__(np, "fakecupy")
-        self.random = _RandomNamespace()
+        return "<fake module 'fakecupy' (CuPy's API, allow-listed)>"
 
 
 xp = _FakeCupy()

@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 
 from ..backends import backend_of
-from ..errors import DTypeError, ShapeError, describe
+from ..errors import DeviceError, DTypeError, ShapeError, describe
 from ..tensor import Tensor
 
 Scalar = (int, float, bool, np.number, np.bool_)
@@ -25,12 +25,29 @@ def as_tensor(x: Any, like: Tensor) -> Tensor:
     """Turn a number, list or array into a constant Tensor on ``like``'s device.
 
     Floats adopt ``like``'s float dtype, so ``float32_tensor * numpy_array``
-    stays float32.
+    stays float32. A NumPy array is uploaded explicitly; an array of
+    ``like``'s own backend (a CuPy array with a cuda tensor) is used as it is;
+    an array of another device is refused with a DeviceError (no silent copy).
     """
     if isinstance(x, Tensor):
         return x
-    dtype = like.dtype if like.dtype.kind == "f" and np.asarray(x).dtype.kind in "fiub" \
-        else None
+    if hasattr(x, "dtype") and hasattr(x, "shape") and not isinstance(x, (np.ndarray, np.generic)):
+        try:
+            owner = backend_of(x)
+        except Exception:
+            owner = None
+        if owner is not like.backend:
+            kind = owner.name if owner is not None else type(x).__name__
+            raise DeviceError(f"cannot combine a {kind} array with a tensor on {like.device}: "
+                              f"wrap it as a Tensor and move it with .to({like.device!r})")
+        here, there = getattr(like.data, "device", None), getattr(x, "device", None)
+        if here != there:   # e.g. a CuPy array on GPU 1 with a tensor on GPU 0
+            raise DeviceError(f"cannot combine an array on {there} with a tensor on {here} "
+                              f"({like.device}): copy it explicitly first")
+        kind = x.dtype.kind
+    else:
+        kind = np.asarray(x).dtype.kind   # Python numbers / lists / NumPy: on the host
+    dtype = like.dtype if like.dtype.kind == "f" and kind in "fiub" else None
     return Tensor(x, dtype=dtype, device=like.device)
 
 

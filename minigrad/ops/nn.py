@@ -305,12 +305,17 @@ def binary_cross_entropy(probs: Tensor, target: Any, reduction: str = "mean",
 def dropout(a: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """F20 (dropout as a regulariser), *inverted* dropout: zero each element with
     probability p and scale survivors by 1/(1-p), so the expectation is
-    unchanged and evaluation needs no rescaling. Identity when not training."""
+    unchanged and evaluation needs no rescaling. Identity when not training.
+
+    The uniforms are drawn in the tensor's own dtype (float32 stays float32 on
+    a GPU) from :mod:`minigrad.rng`, so one seed gives the same mask on every
+    backend."""
     if not 0.0 <= p < 1.0:
         raise ValueError(f"dropout: p must be in [0, 1), got {p}")
     if not training or p == 0.0:
         return a
-    keep = a.backend.rng.random(a.shape) >= p
+    dtype = a.dtype if a.dtype.kind == "f" else np.dtype("float32")
+    keep = a.backend.rng.random(a.shape, dtype=dtype) >= dtype.type(p)
     mask = keep.astype(a.dtype) * (1.0 / (1.0 - p))
     return a * Tensor._make(mask, False)
 

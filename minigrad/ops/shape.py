@@ -291,8 +291,60 @@ def to_index(index: Any, backend: Backend, op: str = "getitem") -> Any:
     return index
 
 
+def _integer_arrays(index: Any, ndim: int) -> list[tuple[Any, int]]:
+    """``(array, axis)`` for every integer array in a backend index (after
+    :func:`to_index`), following NumPy's rules for which axis each part indexes."""
+    parts = index if isinstance(index, tuple) else (index,)
+
+    def is_array(p: Any) -> bool:
+        return hasattr(p, "dtype") and hasattr(p, "shape")
+
+    used = sum(p.ndim if is_array(p) and p.dtype.kind == "b" else 1
+               for p in parts if p is not None and p is not Ellipsis)
+    found, axis = [], 0
+    for p in parts:
+        if p is None:
+            continue
+        if p is Ellipsis:
+            axis += max(ndim - used, 0)
+        elif is_array(p) and p.dtype.kind == "b":
+            axis += p.ndim
+        else:
+            if is_array(p) and p.dtype.kind in "iu" and axis < ndim:
+                found.append((p, axis))
+            axis += 1
+    return found
+
+
+def check_index_range(op: str, index: Any, shape: tuple[int, ...], backend: Backend,
+                      allow_negative: bool = True, what: str = "integer index values") -> None:
+    """Raise ShapeError if an integer-array index points outside ``shape``.
+
+    NumPy raises IndexError for such an index, but CuPy silently *wraps it
+    around* (index 7 of an axis of size 5 reads element 2), so minigrad checks
+    itself, on every backend. The minima and maxima of all index arrays are
+    stacked on the device and copied to the host in **one** transfer: one
+    synchronisation per indexing call, not two per array.
+    """
+    arrays = [(idx, ax) for idx, ax in _integer_arrays(index, len(shape)) if idx.size]
+    if not arrays:
+        return
+    xp = backend.xp
+    bounds = xp.stack([part.astype(xp.int64) for idx, _ in arrays
+                       for part in (idx.min(), idx.max())])
+    host = backend.to_numpy(bounds).tolist()
+    for k, (idx, ax) in enumerate(arrays):
+        lo, hi, n = host[2 * k], host[2 * k + 1], shape[ax]
+        low = -n if allow_negative else 0
+        if lo < low or hi >= n:
+            allowed = f"[{low}, {n})"
+            raise ShapeError(f"{op}: {what} must lie in {allowed} for axis {ax} "
+                             f"of size {n} (tensor shape {shape}); got values in [{lo}, {hi}]")
+
+
 def getitem(a: Tensor, index: Any) -> Tensor:
     index = to_index(index, a.backend)
+    check_index_range("getitem", index, a.shape, a.backend)
     try:
         return GetItem.apply(a, index=index)
     except (ShapeError, IndexError) as err:
@@ -320,11 +372,19 @@ def gather(a: Tensor, axis: int, index: Any) -> Tensor:
         raise ShapeError(f"gather: index of shape {idx.shape} does not fit a tensor of shape "
                          f"{a.shape} along axis {ax}: same number of dims, and no larger than "
                          "the tensor except along the axis")
-    if idx.size and (int(idx.max()) >= a.shape[ax] or int(idx.min()) < 0):
-        raise ShapeError(f"gather: index values must lie in [0, {a.shape[ax]}) for axis {ax} "
-                         f"of shape {a.shape}; got values in [{int(idx.min())}, {int(idx.max())}]")
+    if getattr(idx, "dtype", None) is None or idx.dtype.kind not in "iu":
+        raise ShapeError(f"gather: index must hold integers, got {describe(idx)}")
+    check_index_range("gather", (slice(None),) * ax + (idx,), a.shape, a.backend,
+                      allow_negative=False)
+    # Sparse coordinate grids, one per axis (shape 1 except along its own axis),
+    # built from arange: ``xp.indices(..., sparse=True)`` is NumPy-only (CuPy's
+    # ``indices(dimensions, dtype=int)`` has no ``sparse``).
     xp = a.xp
-    grids = list(xp.indices(idx.shape, sparse=True))
+    grids: list[Any] = []
+    for k, n in enumerate(idx.shape):
+        view = [1] * idx.ndim
+        view[k] = n
+        grids.append(xp.arange(n).reshape(view))
     grids[ax] = idx
     return GetItem.apply(a, index=tuple(grids))
 
@@ -334,7 +394,6 @@ def embedding(weight: Tensor, ids: Any) -> Tensor:
     idx = to_index(ids, weight.backend, "embedding")
     if getattr(idx, "dtype", None) is None or idx.dtype.kind not in "iu":
         raise ShapeError(f"embedding: ids must be integers, got {describe(idx)}")
-    if idx.size and (int(idx.max()) >= weight.shape[0] or int(idx.min()) < 0):
-        raise ShapeError(f"embedding: ids must lie in [0, {weight.shape[0]}) for a table of "
-                         f"shape {weight.shape}; got values in [{int(idx.min())}, {int(idx.max())}]")
+    check_index_range("embedding", idx, weight.shape, weight.backend, allow_negative=False,
+                      what="ids")
     return GetItem.apply(weight, index=idx)

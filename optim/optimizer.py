@@ -99,9 +99,7 @@ class Optimizer:
 
     def _check_group(self, group: dict[str, Any]) -> None:
         """Validate hyper-parameters (subclasses extend)."""
-        lr = group.get("lr")
-        if lr is None or not (float(lr) >= 0.0):
-            raise ValueError(f"learning rate must be a number >= 0, got {lr!r}")
+        _check_lr(group.get("lr"), type(self).__name__)
         if float(group.get("weight_decay", 0.0)) < 0.0:
             raise ValueError(f"weight_decay must be >= 0, got {group['weight_decay']!r}")
 
@@ -139,6 +137,10 @@ class Optimizer:
         if closure is not None:
             with minigrad.enable_grad():
                 loss = closure()
+        for group in self.param_groups:
+            # a group's lr may have been changed since construction (by hand or by
+            # a schedule): check it again, once per group (cheap), before any update
+            _check_lr(group.get("lr"), f"{type(self).__name__}.step")
         with minigrad.no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
@@ -224,6 +226,18 @@ class Optimizer:
             settings = ", ".join(f"{k}={v}" for k, v in group.items() if k != "params")
             lines.append(f"  group {i}: {len(group['params'])} params, {settings}")
         return "\n".join(lines + [")"])
+
+
+def _check_lr(lr: Any, where: str) -> None:
+    """A learning rate must be a finite number >= 0: a negative one climbs the
+    loss (F14 with the sign flipped), NaN or inf turns every parameter into NaN
+    at the first step."""
+    try:
+        value = float(lr)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: learning rate must be a number >= 0, got {lr!r}") from None
+    if not (0.0 <= value < math.inf):
+        raise ValueError(f"{where}: learning rate must be a finite number >= 0, got {lr!r}")
 
 
 def _to_host(value: Any) -> Any:

@@ -42,13 +42,13 @@ import numpy as np
 import minigrad
 import minigrad.rng
 from minigrad import Tensor
-from minigrad.backends import get_backend, to_numpy
+from minigrad.backends import _BACKENDS, backend_of, get_backend, to_numpy
 
 from .lr_scheduler import LRScheduler
 from .optimizer import Optimizer
 from .regularization import clip_grad_norm_
 
-__all__ = ["train", "History", "Minibatches", "save_checkpoint", "load_checkpoint",
+__all__ = ["train", "History", "NonFiniteError", "NonFiniteWarning", "Minibatches", "save_checkpoint", "load_checkpoint",
            "rng_state", "set_rng_state"]
 
 
@@ -100,14 +100,39 @@ class Minibatches:
 # ---------------------------------------------------------------------------
 # The loop
 # ---------------------------------------------------------------------------
+class NonFiniteError(minigrad.MinigradError, FloatingPointError):
+    """:func:`train` met a NaN or infinite loss or gradient (``on_nonfinite="raise"``).
+
+    Raised *before* the update of the bad step, so the model's parameters and
+    the optimiser's state are exactly what they were after the last good step.
+    ``epoch`` (counting from 1), ``step`` (within the epoch, from 1) and
+    ``global_step`` say where; ``what`` is ``"loss"`` or the name of the
+    first parameter whose gradient was not finite.
+    """
+
+    def __init__(self, message: str, epoch: int, step: int, global_step: int, what: str):
+        super().__init__(message)
+        self.epoch, self.step, self.global_step, self.what = epoch, step, global_step, what
+
+
+class NonFiniteWarning(UserWarning):
+    """Issued by :func:`train` with ``on_nonfinite="warn"`` (or ``"skip"``)."""
+
+
 @dataclass
 class History:
-    """What :func:`train` returns: the loss of every step and the mean loss of every epoch."""
+    """What :func:`train` returns: the loss of every step and the mean loss of every epoch.
+
+    ``skipped`` lists ``(epoch, step)`` (both from 1) of the steps that
+    ``on_nonfinite="skip"`` left out; their loss is still in ``losses`` (NaN
+    or inf) but not in ``epoch_losses``.
+    """
 
     losses: list[float] = field(default_factory=list)
     epoch_losses: list[float] = field(default_factory=list)
     lrs: list[float] = field(default_factory=list)
     stopped_early: bool = False
+    skipped: list[tuple[int, int]] = field(default_factory=list)
 
 
 def _fmt_time(seconds: float) -> str:
@@ -119,13 +144,42 @@ def _fmt_time(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
+def _all_finite(array: Any) -> bool:
+    """One reduction on the array's own device; only a Python bool comes back."""
+    return bool(backend_of(array).xp.isfinite(array).all())
+
+
+def _first_nonfinite_grad(optimizer: Optimizer) -> str | None:
+    for i, p in enumerate(optimizer.parameters()):
+        if p.grad is not None and not _all_finite(p.grad.data):
+            name = getattr(p, "qualified_name", None) or p.name
+            return f"parameter {i}" + (f" ({name!r})" if name else "") + f" of shape {p.shape}"
+    return None
+
+
+def _tqdm() -> Any:
+    """``tqdm.auto.tqdm`` if tqdm is installed (a widget in Jupyter, text in a
+    terminal), else None."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm
+
+
+#: seconds between two refreshes of the progress bar (at most 4 a second: a
+#: refresh costs far more than a small model's step)
+_BAR_INTERVAL = 0.25
+
+
 def train(model: Any, loss_fn: Callable[[Any, Any], Tensor],
           batches: Iterable[Any] | Callable[[int], Iterable[Any]], optimizer: Optimizer,
           epochs: int = 1, scheduler: LRScheduler | None = None, *,
           scheduler_interval: str = "step", start_epoch: int = 0,
           clip_grad_norm: float | None = None, log_every: int | None = 50,
           callback: Callable[[dict[str, Any]], bool | None] | None = None,
-          file: TextIO | None = None) -> History:
+          file: TextIO | None = None, on_nonfinite: str = "raise",
+          progress: str = "auto") -> History:
     """Train ``model`` for ``epochs`` passes over ``batches``.
 
     * ``loss_fn(model, batch)`` returns the scalar loss of one batch (so a
@@ -135,11 +189,28 @@ def train(model: Any, loss_fn: Callable[[Any, Any], Tensor],
     * ``scheduler.step()`` runs after every optimiser step
       (``scheduler_interval="step"``) or after every epoch (``"epoch"``).
     * ``clip_grad_norm``: clip the global gradient norm before each step (F20).
-    * Every ``log_every`` steps (and at the end of each epoch) one progress line
-      goes to ``file`` (stdout by default); ``log_every=None`` is silent.
+    * Progress (``log_every=None`` is silent): with ``progress="auto"`` a
+      ``tqdm`` bar per epoch when tqdm is installed (``tqdm.auto``: a widget in
+      Jupyter, text in a terminal) showing the step, the loss and the learning
+      rate, refreshed at most 4 times a second; otherwise (or with
+      ``progress="line"``) one text line every ``log_every`` steps and at the
+      end of each epoch. Both go to ``file`` (stdout by default).
     * ``callback(info)`` is called after every step with ``info`` = {epoch, step,
       global_step, loss, lr}; returning True stops training.
     * ``start_epoch`` only shifts the epoch numbers (use it when resuming).
+    * ``on_nonfinite``: what a NaN or infinite loss -- or a finite loss with a
+      non-finite gradient -- does. Both are checked *before* the update, so a
+      bad step never reaches the parameters:
+
+      - ``"raise"`` (default): stop with :class:`NonFiniteError` naming the
+        epoch and step; model and optimiser are exactly as after the last good
+        step (only ``.grad`` holds the bad step's gradients, for inspection).
+        One NaN usually means a too-large learning rate or a log/division of 0;
+        ``minigrad.detect_anomaly()`` finds the op that made it.
+      - ``"skip"``: leave that batch out (no update, no scheduler step), warn
+        with :class:`NonFiniteWarning`, record it in ``History.skipped``, go on.
+      - ``"warn"``: warn and update anyway (the behaviour of a plain loop;
+        usually every parameter is NaN a few steps later).
 
     If the model has a ``train()`` method (``layers.Module``) it is called first,
     switching dropout on.
@@ -147,6 +218,15 @@ def train(model: Any, loss_fn: Callable[[Any, Any], Tensor],
     if scheduler_interval not in ("step", "epoch"):
         raise ValueError("scheduler_interval must be 'step' or 'epoch', got "
                          f"{scheduler_interval!r}")
+    if on_nonfinite not in ("raise", "skip", "warn"):
+        raise ValueError("train: on_nonfinite must be 'raise', 'skip' or 'warn', got "
+                         f"{on_nonfinite!r}")
+    if progress not in ("auto", "bar", "line"):
+        raise ValueError(f"train: progress must be 'auto', 'bar' or 'line', got {progress!r}")
+    tqdm = _tqdm() if log_every and progress != "line" else None
+    if progress == "bar" and tqdm is None and log_every:
+        raise ImportError("train(progress='bar') needs tqdm: pip install tqdm "
+                          "(or pip install -e '.[lessons]')")
     out = sys.stdout if file is None else file
     if callable(getattr(model, "train", None)):
         model.train()
@@ -160,41 +240,90 @@ def train(model: Any, loss_fn: Callable[[Any, Any], Tensor],
             n_steps: int | None = len(data)  # type: ignore[arg-type]
         except TypeError:
             n_steps = None
+        bar = None
+        if tqdm is not None:
+            bar = tqdm(total=n_steps, desc=f"epoch {epoch + 1}/{last_epoch}", unit="step",
+                       file=file, mininterval=_BAR_INTERVAL, leave=True, dynamic_ncols=True)
+            t_bar, shown = time.perf_counter(), 0
         epoch_sum, epoch_n, t_epoch = 0.0, 0, time.perf_counter()
-        for step, batch in enumerate(data, start=1):
-            optimizer.zero_grad()
-            loss = loss_fn(model, batch)
-            loss.backward()
-            if clip_grad_norm is not None:
-                clip_grad_norm_(optimizer.parameters(), clip_grad_norm)
-            optimizer.step()
-            lr = float(optimizer.param_groups[0]["lr"])
-            if scheduler is not None and scheduler_interval == "step":
-                scheduler.step()
-            value = float(loss.item())
-            global_step += 1
-            epoch_sum, epoch_n = epoch_sum + value, epoch_n + 1
-            history.losses.append(value)
-            history.lrs.append(lr)
-            last_of_epoch = n_steps is not None and step == n_steps
-            if log_every and (step % log_every == 0 or last_of_epoch):
-                elapsed = time.perf_counter() - t_epoch
-                rate = step / elapsed if elapsed > 0 else float("inf")
-                where = f"step {step}/{n_steps}" if n_steps else f"step {step}"
-                left = (n_steps - step) / rate if n_steps and rate > 0 else float("nan")
-                print(f"epoch {epoch + 1}/{last_epoch}  {where}  loss {value:.4f}  "
-                      f"(epoch mean {epoch_sum / epoch_n:.4f})  lr {lr:.3g}  "
-                      f"{rate:.1f} steps/s  epoch left {_fmt_time(left)}", file=out, flush=True)
-            if callback is not None and callback(dict(epoch=epoch, step=step,
-                                                      global_step=global_step,
-                                                      loss=value, lr=lr)):
-                history.stopped_early = True
-                break
+        step = 0
+        try:
+            for step, batch in enumerate(data, start=1):
+                global_step += 1
+                loss = loss_fn(model, batch)
+                value = float(loss.item())
+                # zero_grad after the forward pass (same result): a bad loss then
+                # leaves the optimiser untouched, gradients of the last step included
+                bad = None if math.isfinite(value) else f"loss {value}"
+                if bad is None:
+                    optimizer.zero_grad()
+                    loss.backward()
+                    if clip_grad_norm is not None:
+                        clip_grad_norm_(optimizer.parameters(), clip_grad_norm)
+                    bad = _first_nonfinite_grad(optimizer)
+                    if bad is not None:
+                        bad = f"gradient of {bad} (the loss {value:.6g} was finite)"
+                lr = float(optimizer.param_groups[0]["lr"])
+                where = f"epoch {epoch + 1}, step {step} (global step {global_step})"
+                if bad is not None:
+                    message = (f"train: non-finite {bad} at {where}, lr {lr:.3g}")
+                    if on_nonfinite == "raise":
+                        raise NonFiniteError(
+                            message + ". Model and optimizer are as they were before this "
+                            "step. Common causes: a learning rate too large, log or division "
+                            "of 0; minigrad.detect_anomaly() names the op that made it; "
+                            "on_nonfinite='skip' leaves such batches out.",
+                            epoch + 1, step, global_step, "loss" if bad.startswith("loss")
+                            else bad)
+                    warnings.warn(message + ("; step skipped" if on_nonfinite == "skip"
+                                             else "; updating anyway"),
+                                  NonFiniteWarning, stacklevel=2)
+                history.losses.append(value)
+                history.lrs.append(lr)
+                if bad is not None and on_nonfinite == "skip":
+                    history.skipped.append((epoch + 1, step))
+                else:
+                    if bad is not None and bad.startswith("loss"):   # "warn": what a
+                        optimizer.zero_grad()                         # plain loop does
+                        loss.backward()
+                    optimizer.step()
+                    if scheduler is not None and scheduler_interval == "step":
+                        scheduler.step()
+                    epoch_sum, epoch_n = epoch_sum + value, epoch_n + 1
+                last_of_epoch = n_steps is not None and step == n_steps
+                if bar is not None:
+                    now = time.perf_counter()
+                    if now - t_bar >= _BAR_INTERVAL or last_of_epoch:
+                        bar.set_postfix_str(f"loss {value:.4f}, lr {lr:.3g}", refresh=False)
+                        bar.update(step - shown)
+                        t_bar, shown = now, step
+                elif log_every and (step % log_every == 0 or last_of_epoch):
+                    elapsed = time.perf_counter() - t_epoch
+                    rate = step / elapsed if elapsed > 0 else float("inf")
+                    at = f"step {step}/{n_steps}" if n_steps else f"step {step}"
+                    left = (n_steps - step) / rate if n_steps and rate > 0 else float("nan")
+                    print(f"epoch {epoch + 1}/{last_epoch}  {at}  loss {value:.4f}  "
+                          f"(epoch mean {epoch_sum / max(epoch_n, 1):.4f})  lr {lr:.3g}  "
+                          f"{rate:.1f} steps/s  epoch left {_fmt_time(left)}", file=out,
+                          flush=True)
+                if callback is not None and callback(dict(epoch=epoch, step=step,
+                                                          global_step=global_step,
+                                                          loss=value, lr=lr)):
+                    history.stopped_early = True
+                    break
+            if bar is not None:
+                bar.set_postfix_str(f"mean loss {epoch_sum / max(epoch_n, 1):.4f}, lr "
+                                    f"{float(optimizer.param_groups[0]['lr']):.3g}",
+                                    refresh=False)
+                bar.update(step - shown)
+        finally:
+            if bar is not None:
+                bar.close()
         if epoch_n:
             history.epoch_losses.append(epoch_sum / epoch_n)
         if scheduler is not None and scheduler_interval == "epoch":
             scheduler.step()
-        if log_every:
+        if log_every and bar is None:
             print(f"epoch {epoch + 1}/{last_epoch} done: mean loss "
                   f"{epoch_sum / max(epoch_n, 1):.4f}, {epoch_n} steps, "
                   f"{time.perf_counter() - t_epoch:.1f} s (total "

@@ -65,7 +65,10 @@ class Div(Function):
 class Pow(Function):
     """out = a ** b (tensor exponent);  da = g * b * a^(b-1),  db = g * out * ln(a).
 
-    ``db`` needs a > 0 (a negative base has no real logarithm).
+    ``db`` needs ln(a): at a = 0 with b > 0, out = 0 and the limit of
+    0^b ln 0 is 0, so db = 0 there (PyTorch's value; 0 * -inf would give NaN).
+    A negative base has no real logarithm: db is NaN there (as in PyTorch),
+    computed without NumPy's "invalid value" warning.
     """
 
     def forward(self, a, b):
@@ -75,7 +78,16 @@ class Pow(Function):
         a, b = self.inputs
         need_a, need_b = self.needs_grad
         da = unbroadcast(grad * b * a ** (b - 1.0), a.shape) if need_a else None
-        db = unbroadcast(grad * self.output * a.log(), b.shape) if need_b else None
+        db = None
+        if need_b:
+            xp = a.xp
+            positive = Tensor._make(a.data > 0, False)
+            one = Tensor._make(xp.ones((), dtype=a.dtype), False)
+            log_a = where(positive, a, one).log()            # ln a where a > 0, else 0
+            # a < 0: NaN;  a = 0: 0 (the limit, for b > 0; PyTorch uses it for b >= 0)
+            nan = Tensor._make(xp.full((), xp.nan, dtype=a.dtype), False)
+            log_a = where(Tensor._make(a.data < 0, False), nan, log_a)
+            db = unbroadcast(grad * self.output * log_a, b.shape)
         return da, db
 
 

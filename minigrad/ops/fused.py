@@ -81,10 +81,12 @@ class LayerNorm(Function):
     def forward(self, x, weight=None, bias=None, eps=1e-5):
         xp = xp_of(x)
         self.eps = eps
-        x_hat = x - x.mean(axis=-1, keepdims=True)
-        var = xp.einsum("...i,...i->...", x_hat, x_hat)[..., None] * (1.0 / x.shape[-1])
-        self.rstd = 1.0 / xp.sqrt(var + eps)
-        x_hat *= self.rstd                          # (x - mu) * r, in place
+        if x.shape[-1] == 0:
+            raise ShapeError(f"layer_norm: the input has zero features (shape {x.shape}); "
+                             "a mean over no numbers is undefined")
+        x_hat, rstd_scaled, scale = _row_statistics(x, eps, xp)
+        self.rstd = rstd_scaled / scale             # 1 / sqrt(var + eps), in x's units
+        x_hat *= rstd_scaled                        # (x - mu) * r, in place
         self.x_hat = x_hat
         if weight is None:
             return x_hat.copy()                     # (x_hat is saved for backward)
@@ -121,18 +123,83 @@ class LayerNorm(Function):
         return (dx, dw, db)[:len(inputs)]
 
 
+def _row_scale(x: Any, xp: Any) -> Any:
+    """Per row (last axis): max |x| where it is finite and >= 1, else 1.
+
+    LayerNorm is scale-invariant except for eps: (x - mu) / sqrt(var + eps)
+    equals (y - mean y) / sqrt(var_y + eps / s^2) with y = x / s, for *any*
+    s > 0. Computing with y = x / s keeps every square inside [0, 4]: float32
+    overflows x^2 already at |x| > 1.8e19, so a row like [1e20, -1e20, 0, 1e19]
+    would otherwise get var = inf and come out as zeros. (Rows with |x| < 1
+    are left unscaled: there eps / s^2 could overflow instead, and nothing
+    else can.) The scale depends on x, but the result does not depend on the
+    scale, so the gradient may treat it as a constant.
+    """
+    s = xp.abs(x).max(axis=-1, keepdims=True)
+    return xp.where(xp.isfinite(s) & (s >= 1), s, 1).astype(x.dtype)
+
+
+def _row_statistics(x: Any, eps: float, xp: Any) -> tuple[Any, Any, Any]:
+    """(x/s - mean(x/s)), 1 / sqrt(var(x/s) + eps/s^2), s -- see :func:`_row_scale`."""
+    scale = _row_scale(x, xp)
+    y = x / scale
+    centered = y - y.mean(axis=-1, keepdims=True)
+    var = xp.einsum("...i,...i->...", centered, centered)[..., None] * (1.0 / x.shape[-1])
+    eps_scaled = (eps / scale) / scale             # eps / s^2 without forming s^2
+    return centered, 1.0 / xp.sqrt(var + eps_scaled), scale
+
+
 def layer_norm_reference(x: Tensor, weight: Tensor | None = None, bias: Tensor | None = None,
                          eps: float = 1e-5) -> Tensor:
-    """LayerNorm composed from primitive ops (what autograd differentiates on its own)."""
-    mu = x.mean(axis=-1, keepdims=True)
-    centered = x - mu
+    """LayerNorm composed from primitive ops (what autograd differentiates on its own).
+
+    Statistics of x / s with s = the row's max |x| (see :func:`_row_scale`):
+    the same value as with x itself, without overflowing float32's squares.
+    """
+    _check_layer_norm("layer_norm", x, weight, bias)
+    scale = _wrap(_row_scale(x.data, x.xp))        # a constant: the result is invariant to it
+    y = x / scale
+    mu = y.mean(axis=-1, keepdims=True)
+    centered = y - mu
     var = (centered * centered).mean(axis=-1, keepdims=True)
-    out = centered * (var + eps) ** -0.5
+    out = centered * (var + (eps / scale) / scale) ** -0.5
     if weight is not None:
         out = out * weight
     if bias is not None:
         out = out + bias
     return out
+
+
+def _check_layer_norm(op: str, x: Tensor, weight: Tensor | None, bias: Tensor | None) -> None:
+    """Errors named after layer_norm, not after the mul/add inside it."""
+    if not isinstance(x, Tensor):
+        raise DTypeError(f"{op}: the input must be a Tensor, got {type(x).__name__}")
+    if x.dtype.kind != "f":
+        raise DTypeError(f"{op} needs floating-point input, got {describe(x)}")
+    if x.ndim == 0:
+        raise ShapeError(f"{op}: a 0-d input has no feature axis to normalise")
+    if x.shape[-1] == 0:
+        raise ShapeError(f"{op}: the input has zero features (shape {x.shape}); a mean over "
+                         "no numbers is undefined")
+    for what, t in (("weight", weight), ("bias", bias)):
+        if t is None:
+            continue
+        if not isinstance(t, Tensor):
+            raise DTypeError(f"{op}: {what} must be a Tensor, got {type(t).__name__}")
+        if t.device != x.device:
+            from ..errors import DeviceError
+            raise DeviceError(f"{op}: input is on {x.device} but {what} is on {t.device}")
+        if t.dtype != x.dtype:
+            raise DTypeError(f"{op}: input is {x.dtype} but {what} is {t.dtype} "
+                             f"(input: {describe(x)}; {what}: {describe(t)})")
+        try:
+            fits = np.broadcast_shapes(t.shape, x.shape[-1:]) == x.shape[-1:]
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ShapeError(f"{op}: {what} of shape {t.shape} does not fit the input's "
+                             f"{x.shape[-1]} features (input shape {x.shape}); expected "
+                             f"({x.shape[-1]},)")
 
 
 def layer_norm(x: Tensor, weight: Tensor | None = None, bias: Tensor | None = None,

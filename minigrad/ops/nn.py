@@ -259,13 +259,16 @@ def cross_entropy_reference(logits: Tensor, target: Any, reduction: str = "mean"
 
 
 def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """F10  MSE = (1/n) sum (y_i - yhat_i)^2   (shapes must match exactly)."""
+    """F10  MSE = (1/n) sum (y_i - yhat_i)^2   (shapes must match exactly; NaN for
+    n = 0, as NumPy and PyTorch)."""
     _check_reduction("mse_loss", reduction)
     target = target if isinstance(target, Tensor) else Tensor(target, dtype=pred.dtype,
                                                               device=pred.device)
+    require_float("mse_loss", pred)
     if pred.shape != target.shape:
         raise ShapeError(f"mse_loss: prediction shape {pred.shape} and target shape "
                          f"{target.shape} differ (broadcasting here is almost always a bug)")
+    target = _same_float("mse_loss", pred, target, "target")
     diff = pred - target
     sq = diff * diff
     return sq if reduction == "none" else (sq.mean() if reduction == "mean" else sq.sum())
@@ -288,18 +291,80 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: Any,
     return BCEWithLogits.apply(logits, target.astype(logits.dtype), reduction=reduction)
 
 
-def binary_cross_entropy(probs: Tensor, target: Any, reduction: str = "mean",
-                         eps: float = 1e-12) -> Tensor:
-    """-[y log p + (1 - y) log(1 - p)] on probabilities p (clipped to [eps, 1-eps])."""
+class BinaryCrossEntropy(Function):
+    """F13 on probabilities p with targets y, with PyTorch's clamp:
+
+    loss = -[y max(ln p, -100) + (1 - y) max(ln(1 - p), -100)]
+    dp = g (p - y) / max(p (1 - p), 1e-12),    dy = g [max(ln(1-p), -100) - max(ln p, -100)]
+
+    Why a clamp on the *log* rather than clipping p to [eps, 1 - eps]: in
+    float32, 1 - 1e-12 is exactly 1, so a clipped p = 1 still gives ln 0 and
+    y ln p + (1 - y) ln(1 - p) = 0 * -inf = NaN (sigmoid(20) is 1.0 in float32).
+    Clamping ln at -100 works the same in every dtype, costs at most 100 per
+    element for a confidently wrong prediction, and gives PyTorch's numbers.
+    For logits, :func:`binary_cross_entropy_with_logits` is exact and needs no clamp.
+    """
+
+    def forward(self, p, y, reduction):
+        xp = xp_of(p)
+        self.reduction = reduction
+        self.log_p, self.log_q = _clamped_log(p, xp), _clamped_log(1 - p, xp)
+        per = -(y * self.log_p + (1 - y) * self.log_q)
+        self.count = per.size
+        if reduction == "none":
+            return per
+        total = per.sum()
+        if reduction == "sum":
+            return total
+        return total * (1.0 / self.count if self.count else float("nan"))
+
+    def backward(self, grad):
+        p, y = self.inputs
+        if self.reduction == "mean":
+            grad = grad * (1.0 / self.count)
+        dp = dy = None
+        if p.requires_grad:
+            dp = grad * (p - y) / (p * (1.0 - p)).clip(1e-12, None)
+        if y.requires_grad:
+            dy = grad * Tensor._make(self.log_q - self.log_p, False)
+        return dp, dy
+
+
+def _clamped_log(x: Any, xp: Any) -> Any:
+    """max(ln x, -100) for x in [0, 1], without NumPy's divide-by-zero warning at 0."""
+    positive = x > 0
+    logs = xp.log(xp.where(positive, x, 1))
+    return xp.where(positive, xp.maximum(logs, -100), -100).astype(x.dtype)
+
+
+def binary_cross_entropy(probs: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """-[y log p + (1 - y) log(1 - p)] on probabilities p, each log clamped at -100
+    as in PyTorch (see :class:`BinaryCrossEntropy`)."""
     _check_reduction("binary_cross_entropy", reduction)
+    require_float("binary_cross_entropy", probs)
     target = target if isinstance(target, Tensor) else Tensor(target, dtype=probs.dtype,
                                                               device=probs.device)
     if probs.shape != target.shape:
         raise ShapeError(f"binary_cross_entropy: probabilities {probs.shape} and target "
                          f"{target.shape} must have the same shape")
-    p = probs.clip(eps, 1.0 - eps)
-    per = -(target * p.log() + (1.0 - target) * (1.0 - p).log())
-    return per if reduction == "none" else (per.mean() if reduction == "mean" else per.sum())
+    target = _same_float("binary_cross_entropy", probs, target, "target")
+    return BinaryCrossEntropy.apply(probs, target, reduction=reduction)
+
+
+def _same_float(op: str, pred: Tensor, target: Tensor, what: str) -> Tensor:
+    """``target`` in ``pred``'s float dtype: integers and bools are converted, another
+    float dtype is refused (minigrad never promotes float32 to float64 silently)."""
+    if target.device != pred.device:
+        from ..errors import DeviceError
+        raise DeviceError(f"{op}: input is on {pred.device} but {what} is on {target.device}; "
+                          f"move it with .to({pred.device!r})")
+    if target.dtype == pred.dtype:
+        return target
+    if target.dtype.kind == "f":
+        raise DTypeError(f"{op}: input is {pred.dtype} but {what} is {target.dtype}; convert "
+                         f"one with .float() or .double() (input: {describe(pred)}, {what}: "
+                         f"{describe(target)})")
+    return target.astype(pred.dtype)
 
 
 def dropout(a: Tensor, p: float = 0.5, training: bool = True) -> Tensor:

@@ -32,7 +32,8 @@ def test_train_fits_linear_regression_and_logs(device):
     opt = optim.SGD([w, b], lr=0.1, momentum=0.5)
     batches = optim.Minibatches(X, y, batch_size=8, device=device)
     out = io.StringIO()
-    hist = optim.train((w, b), _loss, batches, opt, epochs=10, log_every=3, file=out)
+    hist = optim.train((w, b), _loss, batches, opt, epochs=10, log_every=3, file=out,
+                       progress="line")
     assert len(hist.losses) == 10 * 6 and len(hist.epoch_losses) == 10
     assert hist.epoch_losses[-1] < 1e-3 * hist.epoch_losses[0]
     np.testing.assert_allclose(host(w), w_true, atol=1e-2)

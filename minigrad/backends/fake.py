@@ -727,7 +727,10 @@ def array(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0, *, blocki
 def asarray(a, dtype=None, order=None, *, copy=None, blocking=False):
     """``cupy.asarray``: the explicit host -> device path; a no-op for arrays already here."""
     if isinstance(a, FakeArray) and a.device_id == current_device():
-        return _wrap(np.asarray(a._a, dtype=dtype, order=order, copy=copy), a.device_id, (a,))
+        res = np.asarray(a._a, dtype=dtype, order=order)
+        if copy and res is a._a:          # (NumPy < 2 has no ``copy=`` in asarray)
+            res = res.copy()
+        return _wrap(res, a.device_id, (a,))
     return _upload(a, dtype, order)
 
 

@@ -60,3 +60,8 @@ lessons: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis
+
+## Refresh the packaged copy of the catalogue (minigrad/data/formulas.md) after editing docs/formulas.md.
+.PHONY: catalogue
+catalogue: $(STAMP)
+	$(PY) -m minigrad.ledger.sync_catalogue

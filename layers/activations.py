@@ -45,10 +45,22 @@ class Tanh(Module):
 
 
 class GELU(Module):
-    """GELU(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))  (tanh approximation)."""
+    """GELU(x) = x Phi(x).  ``approximate="tanh"`` (the default, GPT-2's form):
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))); ``approximate="none"`` (PyTorch's
+    default): the exact x (1 + erf(x / sqrt 2)) / 2. See :func:`minigrad.gelu` for
+    why minigrad's default is the tanh form."""
+
+    def __init__(self, approximate: str = "tanh") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
 
     def forward(self, x: Tensor) -> Tensor:
-        return ops.gelu(x)
+        return ops.gelu(x, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
 
 
 class LeakyReLU(Module):

@@ -26,7 +26,11 @@ matrix product.
 The sequence layers ``RNN``/``LSTM`` run the cell over time (and over stacked
 layers); their parameters are named ``weight_ih_l0``, ``weight_hh_l0``,
 ``bias_ih_l0``, ``bias_hh_l0``, ``weight_ih_l1``... with PyTorch's shapes, so
-weights copy across directly. For the RNN the fused weight [W_ih | W_hh] is
+weights copy across directly. ``bidirectional=True`` adds a second set per layer
+(``weight_ih_l0_reverse``...) that reads the sequence from its end, as PyTorch:
+the output concatenates the two directions' hidden states on the feature axis,
+[forward_t, reverse_t] (2H features; layers above the first take 2H inputs), and
+h_n stacks (layer 0 forward, layer 0 reverse, layer 1 forward, ...). For the RNN the fused weight [W_ih | W_hh] is
 built once per sequence, and each time step is taken from the input (or the
 previous layer's list of outputs) without slicing a large intermediate, whose
 backward would cost a full-size scatter per step.
@@ -180,7 +184,8 @@ class _RecurrentBase(Module):
     gate_count = 1
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int, bias: bool,
-                 batch_first: bool, dropout: float, dtype: Any, device: str | None) -> None:
+                 batch_first: bool, dropout: float, dtype: Any, device: str | None,
+                 bidirectional: bool = False) -> None:
         super().__init__()
         if num_layers < 1:
             raise ValueError(f"{type(self).__name__}: num_layers must be >= 1, got {num_layers}")
@@ -189,25 +194,30 @@ class _RecurrentBase(Module):
         self.input_size, self.hidden_size = int(input_size), int(hidden_size)
         self.num_layers, self.bias = int(num_layers), bool(bias)
         self.batch_first, self.dropout = bool(batch_first), float(dropout)
+        self.bidirectional = bool(bidirectional)
+        self.num_directions = 2 if self.bidirectional else 1
         rows = self.gate_count * self.hidden_size
-        for k in range(self.num_layers):
-            n_in = self.input_size if k == 0 else self.hidden_size
-            setattr(self, f"weight_ih_l{k}", init.empty_parameter(rows, n_in, dtype=dtype,
-                                                                  device=device))
-            setattr(self, f"weight_hh_l{k}", init.empty_parameter(rows, self.hidden_size,
-                                                                  dtype=dtype, device=device))
-            if bias:
-                setattr(self, f"bias_ih_l{k}", init.empty_parameter(rows, dtype=dtype,
-                                                                    device=device))
-                setattr(self, f"bias_hh_l{k}", init.empty_parameter(rows, dtype=dtype,
-                                                                    device=device))
+        for k in range(self.num_layers):   # PyTorch's order: per layer, forward then reverse
+            n_in = self.input_size if k == 0 else self.hidden_size * self.num_directions
+            for sfx in ("", "_reverse")[:self.num_directions]:
+                setattr(self, f"weight_ih_l{k}{sfx}", init.empty_parameter(
+                    rows, n_in, dtype=dtype, device=device))
+                setattr(self, f"weight_hh_l{k}{sfx}", init.empty_parameter(
+                    rows, self.hidden_size, dtype=dtype, device=device))
+                if bias:
+                    setattr(self, f"bias_ih_l{k}{sfx}", init.empty_parameter(
+                        rows, dtype=dtype, device=device))
+                    setattr(self, f"bias_hh_l{k}{sfx}", init.empty_parameter(
+                        rows, dtype=dtype, device=device))
         _uniform_params(self, self.hidden_size)
 
-    def layer_parameters(self, k: int) -> tuple[Parameter, Parameter, Any, Any]:
-        """(weight_ih, weight_hh, bias_ih, bias_hh) of layer ``k`` (biases None without bias)."""
-        get = self._parameters.get
-        return (get(f"weight_ih_l{k}"), get(f"weight_hh_l{k}"), get(f"bias_ih_l{k}"),
-                get(f"bias_hh_l{k}"))
+    def layer_parameters(self, k: int, reverse: bool = False
+                         ) -> tuple[Parameter, Parameter, Any, Any]:
+        """(weight_ih, weight_hh, bias_ih, bias_hh) of layer ``k`` (biases None without
+        bias); ``reverse=True``: those of the reverse direction (``..._l{k}_reverse``)."""
+        get, sfx = self._parameters.get, "_reverse" if reverse else ""
+        return (get(f"weight_ih_l{k}{sfx}"), get(f"weight_hh_l{k}{sfx}"),
+                get(f"bias_ih_l{k}{sfx}"), get(f"bias_hh_l{k}{sfx}"))
 
     def _check_input(self, x: Tensor) -> int:
         """Check the input's shape; return the number of time steps."""
@@ -229,13 +239,23 @@ class _RecurrentBase(Module):
         return ops.stack(steps, axis=1 if self.batch_first else 0)
 
     def _initial(self, x: Tensor, given: Tensor | None, batch: int) -> list[Tensor]:
+        """The initial states of the forward direction, one per layer (those of the
+        reverse direction: :meth:`_initial_reverse`)."""
+        return self._initial_all(x, given, batch)[0::self.num_directions]
+
+    def _initial_reverse(self, x: Tensor, given: Tensor | None, batch: int) -> list[Tensor]:
+        return self._initial_all(x, given, batch)[1::2] if self.bidirectional else []
+
+    def _initial_all(self, x: Tensor, given: Tensor | None, batch: int) -> list[Tensor]:
+        n = self.num_layers * self.num_directions
         if given is None:
-            return [_zeros_state(x, batch, self.hidden_size)] * self.num_layers
-        want = (self.num_layers, batch, self.hidden_size)
+            return [_zeros_state(x, batch, self.hidden_size)] * n
+        want = (n, batch, self.hidden_size)
         if given.shape != want:
+            what = "num_layers * 2" if self.bidirectional else "num_layers"
             raise ShapeError(f"{type(self).__name__}: initial state must have shape {want} "
-                             f"(num_layers, batch, hidden), got {given.shape}")
-        return [given[k] for k in range(self.num_layers)]
+                             f"({what}, batch, hidden), got {given.shape}")
+        return [given[k] for k in range(n)]
 
     def _between_layers(self, outs: list[Tensor], k: int) -> list[Tensor]:
         """Dropout on the outputs of every layer but the last (as PyTorch), step by step."""
@@ -252,26 +272,35 @@ class _RecurrentBase(Module):
         parts.append(f"batch_first={self.batch_first}")
         if self.dropout:
             parts.append(f"dropout={self.dropout}")
+        if self.bidirectional:
+            parts.append("bidirectional=True")
         return ", ".join(parts)
 
 
 class RNN(_RecurrentBase):
     """Stacked Elman RNN. ``forward(x, h0=None) -> (output, h_n)``:
-    output (B, T, H) from the last layer (``batch_first``), h_n (num_layers, B, H)."""
+    output (B, T, H) from the last layer (``batch_first``), h_n (num_layers, B, H);
+    with ``bidirectional=True``: output (B, T, 2H), h_n (2 num_layers, B, H)."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  batch_first: bool = True, dropout: float = 0.0, nonlinearity: str = "tanh",
-                 *, bias: bool = True, dtype: Any = None, device: str | None = None) -> None:
+                 *, bias: bool = True, bidirectional: bool = False, dtype: Any = None,
+                 device: str | None = None) -> None:
         if nonlinearity not in _NONLINEARITIES:
             raise ValueError(f"RNN: nonlinearity must be one of {_NONLINEARITIES}, "
                              f"got {nonlinearity!r}")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         dtype, device)
+                         dtype, device, bidirectional=bidirectional)
         self.nonlinearity = nonlinearity
+
+    def extra_repr(self) -> str:
+        extra = "" if self.nonlinearity == "tanh" else f", nonlinearity={self.nonlinearity!r}"
+        return super().extra_repr() + extra
 
     def forward(self, x: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
         steps = self._steps(x)
         hs = self._initial(x, hx, steps[0].shape[0])
+        hs_r = self._initial_reverse(x, hx, steps[0].shape[0])
         finals = []
         for k in range(self.num_layers):
             w, b = fuse_weights(*self.layer_parameters(k))
@@ -280,21 +309,32 @@ class RNN(_RecurrentBase):
                 h = _act(_pre_activation(x_t, h, w, b), self.nonlinearity)
                 outs.append(h)
             finals.append(h)
+            if self.bidirectional:      # the same recurrence from the last step to the first
+                w, b = fuse_weights(*self.layer_parameters(k, reverse=True))
+                h, outs_r = hs_r[k], []
+                for x_t in reversed(steps):
+                    h = _act(_pre_activation(x_t, h, w, b), self.nonlinearity)
+                    outs_r.append(h)
+                finals.append(h)
+                outs = [ops.concatenate([f, r], axis=-1)
+                        for f, r in zip(outs, reversed(outs_r))]
             steps = self._between_layers(outs, k)
         return self._output(steps), ops.stack(finals, axis=0)
 
 
 class LSTM(_RecurrentBase):
     """Stacked LSTM. ``forward(x, (h0, c0)=None) -> (output, (h_n, c_n))``:
-    output (B, T, H) from the last layer (``batch_first``); h_n, c_n (num_layers, B, H)."""
+    output (B, T, H) from the last layer (``batch_first``); h_n, c_n (num_layers, B, H);
+    with ``bidirectional=True``: output (B, T, 2H), h_n and c_n (2 num_layers, B, H)."""
 
     gate_count = 4
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  batch_first: bool = True, dropout: float = 0.0, *, bias: bool = True,
-                 dtype: Any = None, device: str | None = None) -> None:
+                 bidirectional: bool = False, dtype: Any = None,
+                 device: str | None = None) -> None:
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         dtype, device)
+                         dtype, device, bidirectional=bidirectional)
 
     def forward(self, x: Tensor, hx: tuple[Tensor, Tensor] | None = None
                 ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
@@ -303,11 +343,18 @@ class LSTM(_RecurrentBase):
         batch = seq.shape[1]
         h0, c0 = (None, None) if hx is None else hx
         hs, cs = self._initial(x, h0, batch), self._initial(x, c0, batch)
+        hs_r, cs_r = self._initial_reverse(x, h0, batch), self._initial_reverse(x, c0, batch)
         final_h, final_c = [], []
         for k in range(self.num_layers):
             hc = ops.lstm(seq, hs[k], cs[k], *self.layer_parameters(k))   # (2, T, B, H)
             final_h.append(hc[0, -1])
             final_c.append(hc[1, -1])
+            if self.bidirectional:  # the reverse direction reads x_T .. x_1
+                hc_r = ops.lstm(seq[::-1], hs_r[k], cs_r[k],
+                                *self.layer_parameters(k, reverse=True))
+                final_h.append(hc_r[0, -1])
+                final_c.append(hc_r[1, -1])
+                hc = ops.concatenate([hc, hc_r[:, ::-1]], axis=-1)   # (2, T, B, 2H)
             seq = hc[0]                                        # h_1..h_T feed the next layer
             if k < self.num_layers - 1 and self.dropout > 0.0 and self.training:
                 seq = ops.dropout(seq, self.dropout, True)     # between layers, as PyTorch

@@ -24,6 +24,11 @@ about 3.16 α with the default betas (larger, because v is shrunk more than m).
 F20), which the adaptive denominator then rescales. :class:`AdamW` instead
 *decouples* it (Loshchilov & Hutter): θ ← θ − α λ θ, applied to the weights
 directly, then the Adam step on the plain gradient.
+
+``amsgrad=True`` (Reddi et al.; PyTorch's option, off by default) divides by the
+largest second moment seen so far, v_max,t = max(v_max,t−1, v_t), instead of v_t
+(bias-corrected as v is), so a coordinate's step size never grows back after a
+burst of large gradients.
 """
 from __future__ import annotations
 
@@ -44,10 +49,11 @@ class Adam(Optimizer):
 
     def __init__(self, params: ParamsArg, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, bias_correction: bool = True) -> None:
+                 weight_decay: float = 0.0, bias_correction: bool = True,
+                 amsgrad: bool = False) -> None:
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay,
-                                      bias_correction=bias_correction))
+                                      bias_correction=bias_correction, amsgrad=bool(amsgrad)))
 
     def _check_group(self, group: dict[str, Any]) -> None:
         super()._check_group(group)
@@ -76,6 +82,10 @@ class Adam(Optimizer):
         m = beta1 * m + (1.0 - beta1) * g                # m_t = β1 m + (1 − β1) g
         v = beta2 * v + (1.0 - beta2) * (g * g)          # v_t = β2 v + (1 − β2) g²
         state["exp_avg"], state["exp_avg_sq"] = m, v
+        if group.get("amsgrad", False):
+            v_max = state.get("max_exp_avg_sq")
+            v = v if v_max is None else xp.maximum(v_max, v)   # v_max,t = max(v_max, v_t)
+            state["max_exp_avg_sq"] = v
         if group["bias_correction"]:
             m = m / (1.0 - beta1 ** t)                   # m̂_t = m_t / (1 − β1^t)
             v = v / (1.0 - beta2 ** t)                   # v̂_t = v_t / (1 − β2^t)
@@ -90,6 +100,7 @@ class AdamW(Adam):
 
     def __init__(self, params: ParamsArg, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.01, bias_correction: bool = True) -> None:
+                 weight_decay: float = 0.01, bias_correction: bool = True,
+                 amsgrad: bool = False) -> None:
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         bias_correction=bias_correction)
+                         bias_correction=bias_correction, amsgrad=amsgrad)

@@ -1,5 +1,15 @@
 """Read the formula catalogue (``docs/formulas.md``): every ID with its title.
 
+``docs/formulas.md`` is the one copy people edit. The package ships a generated
+copy, ``minigrad/data/formulas.md``, so that an installed minigrad (``pip
+install .``, a wheel) runs its ledger from any folder. After editing the
+catalogue, refresh the copy with::
+
+    python -m minigrad.ledger.sync_catalogue          # copy docs/ -> minigrad/data/
+    python -m minigrad.ledger.sync_catalogue --check   # exit 1 if the copy is stale
+
+(a test runs the check, so a stale copy fails the suite rather than shipping).
+
 The catalogue is a Markdown file whose tables start each line with an ID
 (``| F07 | Sigmoid(x) = ... | D2 §4.1 |``). The ledger reads it instead of
 keeping its own list, so an ID added to the catalogue without a row shows up
@@ -12,7 +22,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Entry", "load_catalogue", "catalogue_path", "numbers_in"]
+__all__ = ["Entry", "load_catalogue", "catalogue_path", "numbers_in", "REPO_CATALOGUE",
+           "PACKAGED_CATALOGUE"]
+
+#: the catalogue people edit (exists only in a checkout of the repository)
+REPO_CATALOGUE = Path(__file__).resolve().parents[2] / "docs" / "formulas.md"
+#: the copy shipped inside the package (generated from REPO_CATALOGUE by ``--sync``)
+PACKAGED_CATALOGUE = Path(__file__).resolve().parents[1] / "data" / "formulas.md"
 
 _ID = re.compile(r"^[FEX]\d+$")
 
@@ -29,14 +45,13 @@ class Entry:
 
 
 def catalogue_path() -> Path:
-    """``$MINIGRAD_CATALOGUE`` if set, else ``docs/formulas.md`` of the repository
-    this package lives in (or, for an installed copy, of the current directory)."""
+    """``$MINIGRAD_CATALOGUE`` if set; else ``docs/formulas.md`` of the checkout this
+    package lives in (an editable install, or running from the repository); else the
+    copy shipped inside the package (an installed wheel)."""
     env = os.environ.get("MINIGRAD_CATALOGUE")
     if env:
         return Path(env)
-    repo = Path(__file__).resolve().parents[2] / "docs" / "formulas.md"
-    here = Path.cwd() / "docs" / "formulas.md"
-    return repo if repo.exists() or not here.exists() else here
+    return REPO_CATALOGUE if REPO_CATALOGUE.exists() else PACKAGED_CATALOGUE
 
 
 def _cells(line: str) -> list[str]:
@@ -53,8 +68,9 @@ def load_catalogue(path: str | os.PathLike[str] | None = None) -> list[Entry]:
     path = Path(path) if path is not None else catalogue_path()
     if not path.exists():
         raise FileNotFoundError(
-            f"formula catalogue not found at {path}; run from a checkout of the repository "
-            "or set MINIGRAD_CATALOGUE to the path of docs/formulas.md")
+            f"formula catalogue not found at {path}; the package should ship it as "
+            f"{PACKAGED_CATALOGUE} (reinstall minigrad) or set MINIGRAD_CATALOGUE to the "
+            "path of docs/formulas.md")
     entries: list[Entry] = []
     seen: set[str] = set()
     section, header = "", []
@@ -90,3 +106,4 @@ def numbers_in(text: str) -> list[tuple[float, int]]:
         decimals = len(s.split(".")[1]) if "." in s else 0
         out.append((float(s), decimals))
     return out
+

@@ -96,3 +96,12 @@ def _install_tensor_methods() -> None:
 
 
 _install_tensor_methods()
+
+
+# trigonometric and special functions (torch.sin, torch.cos, torch.erf)
+from .special import erf  # noqa: E402
+from .trig import cos, sin  # noqa: E402
+
+__all__ += ["sin", "cos", "erf"]
+for _fn in (sin, cos, erf):
+    setattr(Tensor, _fn.__name__, _fn)

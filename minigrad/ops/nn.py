@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..autograd import Function, is_grad_enabled
 from ..errors import DTypeError, ShapeError, describe
 from ..modes import fused_enabled
@@ -207,19 +209,34 @@ def _check_reduction(op: str, reduction: str) -> None:
         raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """F11  Cross-entropy between ``softmax(logits)`` and ``target``.
+def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean", weight: Any = None,
+                  ignore_index: int = -100, label_smoothing: float = 0.0) -> Tensor:
+    """F11  Cross-entropy between ``softmax(logits)`` and ``target``, with PyTorch's options.
 
     * integer ``target`` of shape ``logits.shape[:-1]``: class indices
       (classes along the **last** axis, so (batch, time, vocab) logits work
       directly -- PyTorch puts classes on axis 1 instead);
     * float ``target`` of the same shape as ``logits``: class probabilities,
       loss = -sum_c target_c log softmax(logits)_c.
+
+    ``weight`` (C,) scales each class's loss; targets equal to ``ignore_index``
+    contribute nothing and are left out of the mean; ``label_smoothing`` eps mixes
+    the target with the uniform distribution ((1 - eps) target + eps / C). With
+    ``reduction="mean"`` and index targets the mean is PyTorch's *weighted* one:
+    sum_n w[y_n] loss_n / sum_n w[y_n] over the rows that are not ignored (nan if
+    every row is ignored); with probability targets it divides by the number of
+    rows. The formulas are in :mod:`minigrad.ops.loss_options`. The plain case
+    (no weight, no smoothing, no ignored target) runs the fused op; the options run
+    a composition of primitive ops.
     """
     _check_reduction("cross_entropy", reduction)
     require_float("cross_entropy", logits)
     if logits.ndim == 0:
         raise ShapeError("cross_entropy: logits need a class axis, got a 0-d tensor")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must lie in [0, 1], got {label_smoothing}")
+    from .loss_options import class_weights, cross_entropy_options, probability_cross_entropy
+    w = class_weights(weight, logits)
     if isinstance(target, Tensor) and target.dtype.kind == "f" or (
             not isinstance(target, Tensor) and getattr(target, "dtype", None) is not None
             and target.dtype.kind == "f"):
@@ -228,6 +245,8 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
         if target.shape != logits.shape:
             raise ShapeError(f"cross_entropy: probability targets ({describe(target)}) must have "
                              f"the shape of the logits {logits.shape}")
+        if w is not None or label_smoothing:
+            return probability_cross_entropy(logits, target, reduction, w, label_smoothing)
         per = -(target * log_softmax(logits, axis=-1)).sum(axis=-1)
         return per if reduction == "none" else (per.mean() if reduction == "mean" else per.sum())
     if isinstance(target, int):  # one class index for a single row of logits
@@ -239,9 +258,15 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
         raise ShapeError(f"cross_entropy: logits of shape {logits.shape} need integer targets of "
                          f"shape {logits.shape[:-1]}, got {idx.shape}")
     n_classes = logits.shape[-1]
-    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n_classes):
+    ignored = idx == ignore_index
+    any_ignored = bool(ignored.any()) if idx.size else False
+    checked = idx[~ignored] if any_ignored else idx
+    if checked.size and (int(checked.min()) < 0 or int(checked.max()) >= n_classes):
         raise ShapeError(f"cross_entropy: targets must lie in [0, {n_classes}) for "
-                         f"{n_classes} classes; got values in [{int(idx.min())}, {int(idx.max())}]")
+                         f"{n_classes} classes (or equal ignore_index={ignore_index}); got "
+                         f"values in [{int(checked.min())}, {int(checked.max())}]")
+    if w is not None or any_ignored or label_smoothing:
+        return cross_entropy_options(logits, idx, reduction, w, ignore_index, label_smoothing)
     if not fused_enabled():                     # use_fused(False): the primitive ops
         return cross_entropy_reference(logits, idx, reduction)
     return CrossEntropy.apply(logits, target=idx, reduction=reduction)
@@ -279,16 +304,46 @@ def half_sse(pred: Tensor, target: Any) -> Tensor:
     return mse_loss(pred, target, reduction="sum") * 0.5
 
 
-def binary_cross_entropy_with_logits(logits: Tensor, target: Any,
-                                     reduction: str = "mean") -> Tensor:
-    """Stable binary cross-entropy from logits (see :class:`BCEWithLogits`)."""
+def binary_cross_entropy_with_logits(logits: Tensor, target: Any, reduction: str = "mean",
+                                     weight: Any = None, pos_weight: Any = None) -> Tensor:
+    """Stable binary cross-entropy from logits (see :class:`BCEWithLogits`).
+
+    ``weight`` rescales each element's loss and ``pos_weight`` the loss of the positive
+    targets (-[p y log s + (1 - y) log(1 - s)]; shape (C,) for C classes on the last
+    axis, as in PyTorch); both are constants that broadcast to the logits' shape. With
+    either, :class:`minigrad.ops.loss_options.BCEWithLogitsWeighted` runs. (PyTorch's
+    third positional argument is ``weight``; here it is ``reduction``: pass them by name.)
+    """
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     target = target if isinstance(target, Tensor) else Tensor(target, dtype=logits.dtype,
                                                               device=logits.device)
     if logits.shape != target.shape:
         raise ShapeError(f"binary_cross_entropy_with_logits: logits {logits.shape} and "
                          f"target {target.shape} must have the same shape")
-    return BCEWithLogits.apply(logits, target.astype(logits.dtype), reduction=reduction)
+    if weight is None and pos_weight is None:
+        return BCEWithLogits.apply(logits, target.astype(logits.dtype), reduction=reduction)
+    from .loss_options import BCEWithLogitsWeighted
+    consts = {}
+    for name, value in (("weight", weight), ("pos_weight", pos_weight)):
+        if value is None:
+            consts[name] = None
+            continue
+        t = value.detach() if isinstance(value, Tensor) else Tensor(value, dtype=logits.dtype,
+                                                                     device=logits.device)
+        if t.device != logits.device:
+            from ..errors import DeviceError
+            raise DeviceError(f"binary_cross_entropy_with_logits: {name} is on {t.device} "
+                              f"but the logits are on {logits.device}")
+        try:
+            fits = np.broadcast_shapes(t.shape, logits.shape) == logits.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ShapeError(f"binary_cross_entropy_with_logits: {name} of shape {t.shape} "
+                             f"does not broadcast to the logits' shape {logits.shape}")
+        consts[name] = t.astype(logits.dtype).data
+    return BCEWithLogitsWeighted.apply(logits, target.astype(logits.dtype),
+                                       reduction=reduction, **consts)
 
 
 class BinaryCrossEntropy(Function):

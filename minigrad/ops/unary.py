@@ -204,11 +204,30 @@ def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
     return LeakyReLU.apply(a, slope=negative_slope)
 
 
-def gelu(a: Tensor) -> Tensor:
+def gelu(a: Tensor, approximate: str = "tanh") -> Tensor:
+    """GELU(a) = a * Phi(a), Phi the standard normal distribution function.
+
+    * ``approximate="tanh"`` (minigrad's default): 0.5 a (1 + tanh(sqrt(2/pi) (a +
+      0.044715 a^3))), the form GPT-2 uses (:class:`GELU`);
+    * ``approximate="none"`` (PyTorch's default): the exact a (1 + erf(a / sqrt 2)) / 2,
+      with an erf of float64 accuracy written for every backend
+      (:class:`minigrad.ops.special.GELUExact`).
+
+    The two differ by at most 4.7e-4 (near a = +-2.7). minigrad keeps the tanh form
+    as its default because the course's transformer and GPT (like GPT-2) use it, its
+    derivative is made of functions a learner has already differentiated (tanh and a
+    cubic; every step is in :class:`GELU`), and every figure of the lessons was
+    produced with it. For PyTorch's numbers pass ``approximate="none"``.
+    """
     require_float("gelu", a)
-    if not fused_enabled():                     # use_fused(False): the primitive ops
-        return gelu_reference(a)
-    return GELU.apply(a)
+    if approximate == "tanh":
+        if not fused_enabled():                 # use_fused(False): the primitive ops
+            return gelu_reference(a)
+        return GELU.apply(a)
+    if approximate == "none":
+        from .special import GELUExact
+        return GELUExact.apply(a)
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
 def gelu_reference(a: Tensor) -> Tensor:

@@ -87,7 +87,7 @@ def window_view(xpad: Any, kernel: tuple[int, int], stride: tuple[int, int],
     (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
     try:
         as_strided = xp.lib.stride_tricks.as_strided
-    except AttributeError:
+    except Exception:  # (AttributeError, or an allow-listing test double refusing the name)
         as_strided = None
     if as_strided is not None:
         bn, bc, bh, bw = xpad.strides

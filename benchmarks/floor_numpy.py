@@ -424,3 +424,87 @@ def make_step(workload: str, params: dict, data: dict):
 def loss_and_grads(workload: str, params: dict, data: dict):
     """``loss_and_grads("W1", params, data)`` -- dispatching convenience."""
     return WORKLOADS[workload].loss_and_grads(params, data)
+
+
+# --------------------------------------------------------------------------
+# W5: CNN -- im2col (an as_strided view, one copy) + one matmul per conv,
+# col2im by kH*kW slice-adds, 2x2 max pooling by reshape (first maximum wins)
+# --------------------------------------------------------------------------
+
+def _conv3x3_forward(x, K, b):
+    """Valid 3x3 convolution, stride 1: returns (out, cols) with cols (N, C*9, Ho*Wo)."""
+    N, C, H, W = x.shape
+    Co, _, kh, kw = K.shape
+    Ho, Wo = H - kh + 1, W - kw + 1
+    sN, sC, sH, sW = x.strides
+    view = np.lib.stride_tricks.as_strided(x, (N, C, kh, kw, Ho, Wo), (sN, sC, sH, sW, sH, sW))
+    cols = view.reshape(N, C * kh * kw, Ho * Wo)          # the im2col copy
+    out = K.reshape(Co, -1) @ cols                        # (N, Co, Ho*Wo)
+    out += b[:, None]
+    return out.reshape(N, Co, Ho, Wo), cols
+
+
+def _conv3x3_backward(g, cols, K, x_shape, need_dx=True):
+    N, Co, Ho, Wo = g.shape
+    _, C, kh, kw = K.shape
+    gm = g.reshape(N, Co, Ho * Wo)
+    dK = (gm @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(K.shape)
+    db = g.sum(axis=(0, 2, 3))
+    dx = None
+    if need_dx:
+        dcols = (K.reshape(Co, -1).T @ gm).reshape(N, C, kh, kw, Ho, Wo)
+        dx = np.zeros(x_shape, dtype=g.dtype)
+        for u in range(kh):
+            for v in range(kw):
+                dx[:, :, u:u + Ho, v:v + Wo] += dcols[:, :, u, v]
+    return dx, dK, db
+
+
+def _maxpool2_forward(x):
+    """2x2 max pooling, stride 2 (an odd last row/column is dropped). Returns (out, argmax)."""
+    N, C, H, W = x.shape
+    Ho, Wo = H // 2, W // 2
+    win = x[:, :, :2 * Ho, :2 * Wo].reshape(N, C, Ho, 2, Wo, 2).transpose(0, 1, 2, 4, 3, 5)
+    win = win.reshape(N, C, Ho, Wo, 4)
+    arg = win.argmax(axis=-1)
+    return np.take_along_axis(win, arg[..., None], axis=-1)[..., 0], arg
+
+
+def _maxpool2_backward(g, arg, x_shape):
+    N, C, H, W = x_shape
+    Ho, Wo = g.shape[2:]
+    dwin = (np.arange(4) == arg[..., None]) * g[..., None]           # (N, C, Ho, Wo, 4)
+    dwin = dwin.reshape(N, C, Ho, Wo, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(N, C, 2 * Ho,
+                                                                            2 * Wo)
+    dx = np.zeros(x_shape, dtype=g.dtype)
+    dx[:, :, :2 * Ho, :2 * Wo] = dwin
+    return dx
+
+
+def _w5_loss_and_grads(params, data):
+    x, y = data["x"].astype(params["K1"].dtype, copy=False), data["y"]
+    z1, cols1 = _conv3x3_forward(x, params["K1"], params["k1b"])
+    a1 = np.maximum(z1, 0.0)
+    p1, arg1 = _maxpool2_forward(a1)
+    z2, cols2 = _conv3x3_forward(np.ascontiguousarray(p1), params["K2"], params["k2b"])
+    a2 = np.maximum(z2, 0.0)
+    p2, arg2 = _maxpool2_forward(a2)
+    N = x.shape[0]
+    flat = p2.reshape(N, -1)
+    logits = flat @ params["Wfc"] + params["bfc"]
+    loss, dlogits = _cross_entropy(logits, y)
+    grads = {"Wfc": flat.T @ dlogits, "bfc": dlogits.sum(axis=0)}
+    dp2 = (dlogits @ params["Wfc"].T).reshape(p2.shape)
+    dz2 = _maxpool2_backward(dp2, arg2, a2.shape)
+    dz2 *= z2 > 0
+    dp1, grads["K2"], grads["k2b"] = _conv3x3_backward(dz2, cols2, params["K2"], p1.shape)
+    dz1 = _maxpool2_backward(dp1, arg1, a1.shape)
+    dz1 *= z1 > 0
+    _, grads["K1"], grads["k1b"] = _conv3x3_backward(dz1, cols1, params["K1"], x.shape,
+                                                     need_dx=False)
+    return loss, grads
+
+
+W5 = _Workload("W5", _w5_loss_and_grads)
+WORKLOADS["W5"] = W5
+__all__.append("W5")

@@ -243,3 +243,37 @@ VARIANTS = [("W4", "minigrad all-grad", W4_ALL_GRAD)]
 
 def make_step(workload: str, params: dict, data: dict):
     return WORKLOADS[workload].make_step(params, data)
+
+
+class _W5(_Workload):
+    """layers.Conv2d -> ReLU -> MaxPool2d(2) -> Conv2d -> ReLU -> MaxPool2d(2) -> Flatten
+    -> Linear -> cross-entropy (the kernels are already in PyTorch's layout)."""
+
+    name = "W5"
+
+    def build(self, params, data):
+        dtype = _dtype(params)
+        c1, c2 = params["K1"].shape[0], params["K2"].shape[0]
+        conv1 = layers.Conv2d(1, c1, 3, dtype=dtype)
+        conv2 = layers.Conv2d(c1, c2, 3, dtype=dtype)
+        head = layers.Linear(*params["Wfc"].shape, dtype=dtype)
+        model = layers.Sequential(conv1, layers.ReLU(), layers.MaxPool2d(2), conv2, layers.ReLU(),
+                                  layers.MaxPool2d(2), layers.Flatten(), head)
+        for conv, k, b in ((conv1, "K1", "k1b"), (conv2, "K2", "k2b")):
+            _set(conv.weight, params[k])
+            _set(conv.bias, params[b])
+        _set_linear(head, params["Wfc"], params["bfc"])
+        x, y = mg.Tensor(data["x"].astype(dtype)), data["y"]
+
+        def grads():
+            out = {"K1": conv1.weight.grad.numpy(), "k1b": conv1.bias.grad.numpy(),
+                   "K2": conv2.weight.grad.numpy(), "k2b": conv2.bias.grad.numpy()}
+            out.update(_linear_grads(head, "Wfc", "bfc"))
+            return out
+
+        return list(model.parameters()), lambda: mg.cross_entropy(model(x), y), grads
+
+
+W5 = _W5()
+WORKLOADS["W5"] = W5
+__all__.append("W5")

@@ -351,3 +351,19 @@ def peak_memory_bytes(step):
         cur += size
         peak = max(peak, cur)
     return peak
+
+
+# --------------------------------------------------------------------------
+# W5: CNN (F.conv2d, which runs oneDNN on CPU where torch was built with it)
+# --------------------------------------------------------------------------
+
+def _w5_loss(p, x, y, cfg):
+    h = F.max_pool2d(torch.relu(F.conv2d(x, p["K1"], p["k1b"])), 2)
+    h = F.max_pool2d(torch.relu(F.conv2d(h, p["K2"], p["k2b"])), 2)
+    return F.cross_entropy(F.linear(h.flatten(1), p["Wfc"], p["bfc"]), y)
+
+
+_TRANSPOSED["W5"] = {"Wfc"}
+W5 = _Workload("W5", _w5_loss)
+WORKLOADS["W5"] = W5
+__all__.append("W5")

@@ -54,7 +54,7 @@ IMPLEMENTATIONS = {
     "minigrad": "benchmarks.impl_minigrad",
 }
 BASELINE = "numpy-floor"
-ALL_WORKLOADS = ("W1", "W2", "W3", "W4")
+ALL_WORKLOADS = ("W1", "W2", "W3", "W4", "W5")
 ENV_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
             "OMP_NUM_THREADS", "MKL_NUM_THREADS", "MALLOC_MMAP_THRESHOLD_",
             "MALLOC_TRIM_THRESHOLD_")

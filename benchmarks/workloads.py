@@ -171,3 +171,46 @@ def cast_data(data: dict, dtype) -> dict:
         else:
             out[k] = v
     return out
+
+
+# --------------------------------------------------------------------------
+# W5 CNN (issue 13): batch 64 of 1x28x28 images; conv 3x3 32 -> ReLU ->
+# max-pool 2 -> conv 3x3 64 -> ReLU -> max-pool 2 -> Linear 10, cross-entropy.
+# Conv kernels in PyTorch's (C_out, C_in, kH, kW) layout; the Linear weight
+# (in, out) like the other workloads; flattening is channel-major (C, H, W).
+# --------------------------------------------------------------------------
+W5_CFG = dict(batch=64, image=28, c1=32, c2=64, n_classes=10)
+SMALL["W5"] = dict(batch=3, image=10, c1=3, c2=4, n_classes=3)
+_SEED_OFFSET["W5"] = 5
+
+
+def w5_fc_inputs(image: int, c2: int) -> int:
+    """Features entering the Linear layer: (((image - 2) // 2 - 2) // 2)^2 * c2."""
+    side = ((image - 2) // 2 - 2) // 2
+    return side * side * c2
+
+
+def make_w5(seed: int = 0, batch: int = 64, image: int = 28, c1: int = 32, c2: int = 64,
+            n_classes: int = 10):
+    rng = _rng("W5", seed)
+    n_fc = w5_fc_inputs(image, c2)
+    k1, k2, k3 = 1.0 / np.sqrt(9), 1.0 / np.sqrt(9 * c1), 1.0 / np.sqrt(n_fc)
+    params = {                       # PyTorch's default init: U(+-1/sqrt(fan_in))
+        "K1": _uniform(rng, (c1, 1, 3, 3), -k1, k1),
+        "k1b": _uniform(rng, (c1,), -k1, k1),
+        "K2": _uniform(rng, (c2, c1, 3, 3), -k2, k2),
+        "k2b": _uniform(rng, (c2,), -k2, k2),
+        "Wfc": _uniform(rng, (n_fc, n_classes), -k3, k3),
+        "bfc": _uniform(rng, (n_classes,), -k3, k3),
+    }
+    data = {
+        "x": _normal(rng, (batch, 1, image, image), 1.0),
+        "y": rng.integers(0, n_classes, size=batch, dtype=np.int64),
+        "cfg": {"lr": LR},
+    }
+    return params, data
+
+
+MAKERS["W5"] = make_w5
+FULL["W5"] = W5_CFG
+DESCRIPTIONS["W5"] = "CNN b64 1x28x28: conv3x3x32, pool2, conv3x3x64, pool2, fc10"

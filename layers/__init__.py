@@ -33,6 +33,9 @@ Files, one job each:
 * ``gpt.py``           GPT                                      F26-F29
 * ``serialization.py`` save / load (.npz, no pickle, atomic)
 * ``gradcheck.py``     gradcheck_module
+* ``conv.py``          Conv2d, Conv1d                           F33
+* ``pooling.py``       MaxPool2d, AvgPool2d, Flatten            F34
+* ``batchnorm.py``     BatchNorm1d, BatchNorm2d
 """
 from __future__ import annotations
 
@@ -55,6 +58,9 @@ from .positional import (LearnedPositionalEncoding, SinusoidalPositionalEncoding
 from .recurrent import LSTM, RNN, LSTMCell, RNNCell, lstm_cell, rnn_cell
 from .serialization import load, save
 from .transformer import FeedForward, TransformerBlock, TransformerEncoder
+from .batchnorm import BatchNorm1d, BatchNorm2d
+from .conv import Conv1d, Conv2d
+from .pooling import AvgPool2d, Flatten, MaxPool2d
 
 __all__ = [
     "init", "Module", "Sequential", "ModuleList", "functional_call", "LoadResult",
@@ -65,4 +71,5 @@ __all__ = [
     "SinusoidalPositionalEncoding", "LearnedPositionalEncoding", "sinusoidal_table",
     "FeedForward", "TransformerBlock", "TransformerEncoder", "TransformerClassifier", "GPT",
     "save", "load", "gradcheck_module",
+    "Conv2d", "Conv1d", "MaxPool2d", "AvgPool2d", "Flatten", "BatchNorm1d", "BatchNorm2d",
 ]

@@ -42,6 +42,7 @@ __all__ = ["run_ledger", "LedgerResult", "Row", "row", "REGISTRY", "load_catalog
 def load_rows() -> dict:
     """Import the row modules (which register their rows) and return the registry."""
     from . import rows_examples, rows_experiments, rows_formulas  # noqa: F401
+    from . import rows_conv  # noqa: F401  (F33, F34, X6)
     return REGISTRY
 
 

@@ -10,6 +10,10 @@ Files, by what the ops do to the numbers:
 * ``nn.py``         -- softmax, log_softmax, losses, dropout, the fused linear
 * ``fused.py``      -- fused ops with hand-derived backwards: layer_norm,
                        masked_softmax, lstm (each checked against its composed version)
+* ``conv.py``       -- conv2d, conv1d (F33: im2col + one matmul, col2im backward)
+* ``pool.py``       -- max_pool2d, avg_pool2d (F34)
+* ``batchnorm.py``  -- batch_norm (training and evaluation)
+* ``_windows.py``   -- the sliding windows convolution and pooling share
 """
 from __future__ import annotations
 
@@ -26,6 +30,9 @@ from .reduce import logsumexp, max, mean, min, sum, var
 from .shape import (broadcast_to, concatenate, embedding, gather, getitem, permute, reshape,
                     split, squeeze, stack, transpose, unsqueeze)
 from .unary import exp, gelu, leaky_relu, log, relu, sigmoid, sqrt, tanh
+from .batchnorm import batch_norm, batch_norm_reference
+from .conv import conv1d, conv2d, conv2d_reference
+from .pool import avg_pool2d, avg_pool2d_reference, max_pool2d, max_pool2d_reference
 
 __all__ = [
     "abs", "add", "clip", "div", "masked_fill", "maximum", "minimum", "mul", "neg", "pow",
@@ -35,6 +42,8 @@ __all__ = [
     "embedding", "gather", "getitem", "permute", "reshape", "split", "squeeze", "stack",
     "transpose", "unsqueeze", "exp", "gelu", "leaky_relu", "log", "relu", "sigmoid", "sqrt",
     "tanh", "lstm", "masked_softmax",
+    "conv2d", "conv2d_reference", "conv1d", "max_pool2d", "max_pool2d_reference", "avg_pool2d",
+    "avg_pool2d_reference", "batch_norm", "batch_norm_reference",
 ]
 
 

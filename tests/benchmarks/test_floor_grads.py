@@ -22,7 +22,7 @@ if _ROOT not in sys.path:
 
 from benchmarks import floor_numpy, workloads  # noqa: E402
 
-WORKLOADS = ("W1", "W2", "W3", "W4")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5")
 
 
 def _small64(name, seed=0):

@@ -10,6 +10,8 @@ Files, by what the ops do to the numbers:
 * ``nn.py``         -- softmax, log_softmax, losses, dropout, the fused linear
 * ``fused.py``      -- fused ops with hand-derived backwards: layer_norm,
                        masked_softmax, lstm (each checked against its composed version)
+* ``fused_attention.py`` -- causal_attention: the causal attention core, fused,
+                       skipping the blocked upper triangle
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from ..tensor import Tensor
 from .arithmetic import (abs, add, clip, div, masked_fill, maximum, minimum, mul, neg, pow,
                          sub, where)
 from .fused import lstm, masked_softmax
+from .fused_attention import causal_attention
 from .linalg import matmul
 from .nn import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                  dropout, half_sse, layer_norm, linear, log_softmax, mse_loss, one_hot, softmax)
@@ -36,6 +39,7 @@ __all__ = [
     "transpose", "unsqueeze", "exp", "gelu", "leaky_relu", "log", "relu", "sigmoid", "sqrt",
     "tanh", "lstm", "masked_softmax",
 ]
+__all__.append("causal_attention")
 
 
 def _compare(name: str):

@@ -8,7 +8,9 @@ explicit masked-softmax attention (not the fused SDPA kernel, to compare like
 with like), ``F.cross_entropy``, ``loss.backward()`` and ``torch.optim.SGD``.
 
 W2 uses a hand-written LSTM cell loop like the floor.  ``VARIANTS`` adds an
-extra row "torch nn.LSTM" that runs the same model through ``torch.nn.LSTM``.
+extra row "torch nn.LSTM" that runs the same model through ``torch.nn.LSTM``,
+and "torch op-by-op" rows for W1..W3 (``OPBYOP``): the models written from
+tensor methods, the PyTorch twin of ``benchmarks/impl_opbyop.py``.
 
 If torch cannot be imported, every entry point raises ImportError; the runner
 then skips the column.  Thread count is set by the runner
@@ -28,7 +30,7 @@ except Exception as exc:  # pragma: no cover - depends on the environment
     F = None
     _IMPORT_ERROR = exc
 
-__all__ = ["W1", "W2", "W3", "W4", "VARIANTS", "available", "version"]
+__all__ = ["W1", "W2", "W3", "W4", "OPBYOP", "VARIANTS", "available", "version"]
 
 
 def available() -> bool:
@@ -164,10 +166,10 @@ def _w4_loss(p, a, cfg):
 # --------------------------------------------------------------------------
 
 class _Workload:
-    def __init__(self, name, loss_fn):
+    def __init__(self, name, loss_fn, transposed=None):
         self.name = name
         self._loss_fn = loss_fn
-        self._transposed = _TRANSPOSED[name]
+        self._transposed = _TRANSPOSED[name] if transposed is None else transposed
 
     def _setup(self, params, data):
         _require()
@@ -213,6 +215,66 @@ W2 = _Workload("W2", _w2_loss)
 W3 = _Workload("W3", _w3_loss)
 W4 = _Workload("W4", _w4_loss)
 WORKLOADS = {"W1": W1, "W2": W2, "W3": W3, "W4": W4}
+
+
+# --------------------------------------------------------------------------
+# extra rows: "torch op-by-op", the models written from tensor methods the way a
+# learner writes them (the twin of benchmarks/impl_opbyop.py): x @ W + b with
+# (in, out) weights, LayerNorm from mean/var, attention from matmul, masked_fill
+# and softmax.  W2's main row is a hand-written cell loop already; its op-by-op
+# row runs the same cell loop so every workload has a row under this label.
+# --------------------------------------------------------------------------
+
+def _w1_opbyop_loss(p, x, y, cfg):
+    h = torch.relu(x @ p["W1"] + p["b1"])
+    h = torch.relu(h @ p["W2"] + p["b2"])
+    return F.cross_entropy(h @ p["W3"] + p["b3"], y)
+
+
+def _layer_norm_opbyop(x, w, b, eps):
+    mu = x.mean(dim=-1, keepdim=True)
+    var = x.var(dim=-1, keepdim=True, unbiased=False)
+    return (x - mu) / torch.sqrt(var + eps) * w + b
+
+
+_BLOCKED: dict = {}
+
+
+def _causal_blocked(T):
+    m = _BLOCKED.get(T)
+    if m is None:
+        m = _BLOCKED[T] = torch.ones(T, T, dtype=torch.bool).triu(1)
+    return m
+
+
+def _w3_opbyop_loss(p, x, y, cfg):
+    nh, eps = int(cfg["n_heads"]), float(cfg["eps"])
+    B, T, D = x.shape
+    dh = D // nh
+
+    def heads(t):
+        return t.reshape(B, T, nh, dh).transpose(1, 2)
+
+    a = _layer_norm_opbyop(x, p["ln1_w"], p["ln1_b"], eps)
+    q = heads(a @ p["Wq"] + p["bq"])
+    k = heads(a @ p["Wk"] + p["bk"])
+    v = heads(a @ p["Wv"] + p["bv"])
+    scores = (q @ k.transpose(-2, -1)) * (1.0 / dh ** 0.5)
+    scores = scores.masked_fill(_causal_blocked(T), -1e30)
+    att = torch.softmax(scores, dim=-1) @ v
+    att = att.transpose(1, 2).reshape(B, T, D)
+    x = x + (att @ p["Wo"] + p["bo"])
+    f = _layer_norm_opbyop(x, p["ln2_w"], p["ln2_b"], eps)
+    f = F.gelu(f @ p["W1"] + p["b1"], approximate="tanh") @ p["W2"] + p["b2"]
+    x = x + f
+    return F.cross_entropy(x.mean(dim=1) @ p["Wc"] + p["bc"], y)
+
+
+OPBYOP = {
+    "W1": _Workload("W1", _w1_opbyop_loss, transposed=set()),
+    "W2": _Workload("W2", _w2_loss),
+    "W3": _Workload("W3", _w3_opbyop_loss, transposed=set()),
+}
 
 
 # --------------------------------------------------------------------------
@@ -303,7 +365,8 @@ class _W4AllGrad(_Workload):
 W4_ALL_GRAD = _W4AllGrad()
 
 # (workload, row label, namespace with make_step) -- extra rows for the runner
-VARIANTS = [("W2", "torch nn.LSTM", W2_NN_LSTM), ("W4", "torch all-grad", W4_ALL_GRAD)]
+VARIANTS = [("W2", "torch nn.LSTM", W2_NN_LSTM), ("W4", "torch all-grad", W4_ALL_GRAD)] + [
+    (w, "torch op-by-op", obj) for w, obj in OPBYOP.items()]
 
 
 def make_step(workload: str, params: dict, data: dict):

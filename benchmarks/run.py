@@ -52,6 +52,7 @@ IMPLEMENTATIONS = {
     "numpy-floor": "benchmarks.floor_numpy",
     "torch": "benchmarks.peer_torch",
     "minigrad": "benchmarks.impl_minigrad",
+    "minigrad op-by-op": "benchmarks.impl_opbyop",   # W1-W3 from Tensor methods, no layers
 }
 BASELINE = "numpy-floor"
 ALL_WORKLOADS = ("W1", "W2", "W3", "W4", "W5")

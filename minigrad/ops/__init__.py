@@ -14,6 +14,8 @@ Files, by what the ops do to the numbers:
 * ``pool.py``       -- max_pool2d, avg_pool2d (F34)
 * ``batchnorm.py``  -- batch_norm (training and evaluation)
 * ``_windows.py``   -- the sliding windows convolution and pooling share
+* ``fused_attention.py`` -- causal_attention: the causal attention core, fused,
+                       skipping the blocked upper triangle
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from ..tensor import Tensor
 from .arithmetic import (abs, add, clip, div, masked_fill, maximum, minimum, mul, neg, pow,
                          sub, where)
 from .fused import lstm, masked_softmax
+from .fused_attention import causal_attention
 from .linalg import matmul
 from .nn import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                  dropout, half_sse, layer_norm, linear, log_softmax, mse_loss, one_hot, softmax)
@@ -45,6 +48,7 @@ __all__ = [
     "conv2d", "conv2d_reference", "conv1d", "max_pool2d", "max_pool2d_reference", "avg_pool2d",
     "avg_pool2d_reference", "batch_norm", "batch_norm_reference",
 ]
+__all__.append("causal_attention")
 
 
 def _compare(name: str):

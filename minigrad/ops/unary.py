@@ -134,14 +134,15 @@ class GELU(Function):
 
     def forward(self, a):
         xp = xp_of(a)
-        u = a * a                                   # u = C (a + 0.044715 a^3), in place
-        u *= 0.044715
-        u += 1.0
-        u *= a
-        u *= _GELU_C
-        self.t = xp.asarray(xp.tanh(u))             # (0-d inputs give NumPy scalars)
-        out = self.t + 1.0
-        out *= a
+        # (xp.asarray: NumPy turns 0-d results into scalars, which have no ``out=``)
+        tp = xp.asarray(a * a)                      # u = C a (1 + 0.044715 a^2), in place
+        tp *= _GELU_C * 0.044715
+        tp += _GELU_C
+        tp *= a
+        xp.tanh(tp, out=tp)
+        tp += 1.0                                   # 1 + t, t = tanh(u): what backward needs
+        self.tp = tp
+        out = a * tp
         out *= 0.5                                  # 0.5 a (1 + t)
         return out
 
@@ -152,21 +153,19 @@ class GELU(Function):
             t = tanh(_GELU_C * (a + 0.044715 * a * a * a))
             du = _GELU_C * (1.0 + 3 * 0.044715 * a * a)
             return grad * (0.5 * (1.0 + t) + 0.5 * a * (1.0 - t * t) * du)
-        # the same formula on raw arrays, updated in place: two temporaries instead
-        # of one per operation (recording is off, so nothing needs the graph)
-        # (xp.asarray: NumPy turns 0-d results into scalars, which have no ``out=``)
-        xp, x, t = a.xp, a.data, self.t
-        d = xp.asarray(x * x)                       # 0.5 a du/da = 0.5 C a (1 + 3k a^2)
-        d *= 3 * 0.044715
-        d += 1.0
-        d *= 0.5 * _GELU_C
-        d *= x
-        tmp = xp.asarray(t * t)
-        xp.subtract(1.0, tmp, out=tmp)
-        d *= tmp                                    # 0.5 a (1 - t^2) du/da
-        xp.multiply(t, 0.5, out=tmp)
-        d += tmp
-        d += 0.5                                    # + 0.5 (1 + t)
+        # the same formula on raw arrays, in place, rearranged with 1 - t^2 = (1 - t)(1 + t):
+        #     da = g (1 + t) (0.5 + w (1 - t)),   w = 0.5 a du/da = 0.5 C a (1 + 3k a^2)
+        # nine passes over the array and two temporaries (recording is off, so
+        # nothing needs the graph)
+        xp, x, tp = a.xp, a.data, self.tp
+        d = xp.asarray(x * x)
+        d *= 1.5 * _GELU_C * 0.044715
+        d += 0.5 * _GELU_C
+        d *= x                                      # w
+        one_minus_t = xp.asarray(xp.subtract(2.0, tp))
+        d *= one_minus_t
+        d += 0.5
+        d *= tp
         d *= grad.data
         return Tensor._make(d, False)
 

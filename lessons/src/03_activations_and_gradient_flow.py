@@ -206,16 +206,16 @@ fig.tight_layout()
 # %%
 Ws, bs = deep_net(mg.tanh, 1.0, 6, 5, seed=3)
 x_small = mg.Tensor(np.random.default_rng(4).standard_normal((3, 5)))
-check = mg.gradcheck(lambda *p: forward(list(p[:6]), list(p[6:]), x_small, mg.tanh), *Ws, *bs)
-print("6-layer tanh net, full check: max rel err %.1e" % check.max_rel_error)
-assert check.passed and check.max_rel_error < 1e-6
+gc = mg.gradcheck(lambda *p: forward(list(p[:6]), list(p[6:]), x_small, mg.tanh), *Ws, *bs)
+print("6-layer tanh net, full check: max rel err %.1e" % gc.max_rel_error)
+assert gc.passed and gc.max_rel_error < 1e-6
 
 Ws, bs = deep_net(mg.relu, np.sqrt(2.0), depth, 8, seed=5)
 x_small = mg.Tensor(np.random.default_rng(6).standard_normal((4, 8)))
-check = mg.gradcheck(lambda *p: forward(list(p[:depth]), list(p[depth:]), x_small, mg.relu),
+gc = mg.gradcheck(lambda *p: forward(list(p[:depth]), list(p[depth:]), x_small, mg.relu),
                      *Ws, *bs, fast=True, directions=5)
-print("20-layer ReLU net, 5 random directions: max rel err %.1e" % check.max_rel_error)
-assert check.passed
+print("20-layer ReLU net, 5 random directions: max rel err %.1e" % gc.max_rel_error)
+assert gc.passed
 
 # %% [markdown]
 # ## 5. Remedy: gradient clipping by global norm (F20)

@@ -85,9 +85,9 @@ pn = p.numpy()
 by_hand = pn * (g - (g * pn).sum(axis=-1, keepdims=True))
 assert np.abs(z.grad.numpy() - by_hand).max() < 1e-15
 print("softmax: max |autograd - formula| =", np.abs(z.grad.numpy() - by_hand).max())
-check = mg.gradcheck(lambda z: mg.softmax(z, axis=-1), mg.Tensor(z.numpy(), requires_grad=True))
-print("softmax gradcheck: max rel err %.1e" % check.max_rel_error)
-assert check.passed
+gc = mg.gradcheck(lambda z: mg.softmax(z, axis=-1), mg.Tensor(z.numpy(), requires_grad=True))
+print("softmax gradcheck: max rel err %.1e" % gc.max_rel_error)
+assert gc.passed
 
 # %% [markdown]
 # ## 2. Cross-entropy (F11), from logits
@@ -127,11 +127,11 @@ assert np.all(np.abs(z.grad.numpy()) <= 1)
 # gradient check at moderate logits, for the mean-reduced loss on a batch
 z_small = mg.Tensor(rng.standard_normal((6, 4)) * 3, requires_grad=True)
 labels = rng.integers(0, 4, size=6)
-check = mg.gradcheck(lambda z: mg.cross_entropy(z, labels), z_small)
-print("cross_entropy gradcheck: max abs err %.1e, max rel err %.1e" % (check.max_abs_error,
-                                                                      check.max_rel_error))
+gc = mg.gradcheck(lambda z: mg.cross_entropy(z, labels), z_small)
+print("cross_entropy gradcheck: max abs err %.1e, max rel err %.1e" % (gc.max_abs_error,
+                                                                      gc.max_rel_error))
 # (the relative error is largest on the tiniest gradient entries; lesson 07 explains why)
-assert check.passed
+assert gc.passed
 
 # %% [markdown]
 # ## 3. E07 — cross-entropy of $y = [1, 0, 1, 0]$, $\hat y = [0.3, 0.7, 0.6, 0.4]$
@@ -174,8 +174,8 @@ assert all(abs(v - 0.613) > 0.005 for v in readings.values())
 # and its gradient: d/dp of the binary CE is (p - y) / (p (1 - p)) / n
 bce.backward()
 assert np.allclose(pt.grad.numpy(), (p_e07 - y_e07) / (p_e07 * (1 - p_e07)) / 4)
-check = mg.gradcheck(lambda p: mg.binary_cross_entropy(p, yt), mg.Tensor(p_e07, requires_grad=True))
-assert check.passed
+gc = mg.gradcheck(lambda p: mg.binary_cross_entropy(p, yt), mg.Tensor(p_e07, requires_grad=True))
+assert gc.passed
 
 # %% [markdown]
 # ## 4. MSE (F10) and the half sum of squares (F12)

@@ -143,10 +143,10 @@ print("gradient of the batch mean      :", np.round(w_lin.grad.numpy(), 6))
 assert np.allclose(np.mean(per_example, axis=0), w_lin.grad.numpy(), atol=1e-14)
 
 # and the gradient of the model's loss is right (float64, central differences)
-check = mg.gradcheck(lambda w: mse(w, X_lin, y_lin), mg.Tensor(rng.standard_normal(n_feat),
+gc = mg.gradcheck(lambda w: mse(w, X_lin, y_lin), mg.Tensor(rng.standard_normal(n_feat),
                                                               requires_grad=True))
-print(check.report().splitlines()[0])
-assert check.passed
+print(gc.report().splitlines()[0])
+assert gc.passed
 
 # %% [markdown]
 # Smaller batches take more, noisier steps per pass over the data. One epoch each, with

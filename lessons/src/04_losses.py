@@ -11,23 +11,8 @@
 # that one document prints.
 
 # %%
-import os
-import sys
-from pathlib import Path
+from course import *        # QUICK, mg, np, plt, seeds fixed; check() for the exercises
 
-QUICK = os.environ.get("MINIGRAD_FULL") != "1"
-try:
-    import minigrad as mg
-except ImportError:  # not installed: use the checkout this notebook lives in
-    sys.path.insert(0, str(next(p for p in [Path.cwd(), *Path.cwd().parents]
-                                if (p / "minigrad" / "__init__.py").exists())))
-    import minigrad as mg
-
-import matplotlib.pyplot as plt
-import numpy as np
-
-np.random.seed(0)
-mg.manual_seed(0)
 rng = np.random.default_rng(0)
 
 # %% [markdown]
@@ -136,7 +121,10 @@ assert gc.passed
 # %% [markdown]
 # ## 3. E07 — cross-entropy of $y = [1, 0, 1, 0]$, $\hat y = [0.3, 0.7, 0.6, 0.4]$
 #
-# The document prints $0.613$. The readings that make sense:
+# **What the document says.** D4 §4.1 (loss functions) computes the cross-entropy of the
+# labels $y = [1, 0, 1, 0]$ against the predictions $\hat y = [0.3, 0.7, 0.6, 0.4]$ with its
+# formula $-\frac1n\sum_i y_i \log \hat y_i$ and prints $0.613$. The readings that make
+# sense:
 #
 # * F11 with D4's mean, $-\frac14 \sum_i y_i \log \hat y_i = \frac{-\log 0.3 - \log 0.6}{4} = 0.4287$;
 # * binary cross-entropy (four independent yes/no predictions),
@@ -210,8 +198,8 @@ for loss_fn in (mg.mse_loss, mg.half_sse):
 # ## 5. The adversarial loss (F13), as printed and as intended
 #
 # A GAN has a discriminator $D$ that outputs the probability that its input is real, and a
-# generator $G$ that turns noise $z$ into fake samples $G(z)$. One document writes the
-# loss as
+# generator $G$ that turns noise $z$ into fake samples $G(z)$. **What the document says:**
+# D2 §2 (loss functions) gives the adversarial loss of a GAN as
 #
 # $$\mathcal L_{\text{printed}} = -\log D(G(z)) - \log\big(1 - D(z)\big).$$
 #
@@ -287,9 +275,12 @@ styles = [dict(lw=5, alpha=0.35), dict(), dict(ls="--"), dict()]   # curves 1 an
 for (label, (vals, grads)), style in zip(losses.items(), styles):
     axes[0].plot(d, vals, label=label, **style)
     axes[1].plot(d, grads, label=label, **style)
-axes[0].set(title="losses as a function of D's output", xlabel="D(input)", ylim=(-5.5, 5.5))
-axes[1].set(title="gradient w.r.t. D's logit $s$ (from backward())", xlabel="D(input)")
+axes[0].set(title="losses as a function of D's output", xlabel="D(input)", ylabel="loss",
+            ylim=(-5.5, 5.5))
+axes[1].set(title="gradient w.r.t. D's logit $s$ (from backward())", xlabel="D(input)",
+            ylabel=r"$\partial\,\mathrm{loss} / \partial s$")
 axes[0].legend(fontsize=8)
+axes[1].legend(fontsize=8)
 axes[1].axhline(0, color="0.7", lw=0.8)
 
 # the printed loss over its two arguments
@@ -297,7 +288,7 @@ grid = np.linspace(0.01, 0.99, 60)
 dg, dz = np.meshgrid(grid, grid)
 printed = printed_gan_loss(mg.Tensor(dg), mg.Tensor(dz)).numpy()
 im = axes[2].contourf(dg, dz, printed, levels=30, cmap="magma")
-fig.colorbar(im, ax=axes[2])
+fig.colorbar(im, ax=axes[2], label=r"printed loss $\mathcal{L}_\mathrm{printed}$")
 axes[2].set(title=r"printed F13: $-\log D(G(z)) - \log(1-D(z))$",
             xlabel="D(G(z))  (on a fake sample)", ylabel="D(z)  (on raw noise!)")
 fig.tight_layout()
@@ -314,9 +305,35 @@ fig.tight_layout()
 #
 # ## Exercises
 #
-# 1. Show that $-\log \mathrm{softmax}(z)_c = \log\sum_j e^{z_j} - z_c$ and derive
-#    $\partial/\partial z_j$ from that form. Check your answer at `logits` row 0.
-# 2. For float32, find the smallest logit gap $z_1 - z_2$ at which the naive softmax of
-#    $[z_1, z_2]$ returns exactly $[1, 0]$. What does the stable one return?
-# 3. Implement `mse_loss` from minigrad primitives (`-`, `**`, `mean`), gradcheck it, and
-#    compare its gradient with `mg.mse_loss` at the same inputs.
+# Fill in each starter cell and run the `check(...)` line under it (`solution("04.1")`
+# shows the reference answer).
+#
+# **04.1** Show that $-\log \mathrm{softmax}(z)_c = \log\sum_j e^{z_j} - z_c$ and derive
+# $\partial/\partial z_j$ from that form. Write it as `grad_ce(z, c)` (NumPy, one vector
+# $z$) and compare with `backward()` at `logits` row 0.
+
+# %%
+def grad_ce(z, c):
+    return None                   # your formula, a vector like z
+
+
+check("04.1", grad_ce)
+
+# %% [markdown]
+# **04.2** For float32, find the smallest integer $z$ at which the naive softmax of
+# $[z, 0]$ returns `nan`. What does the stable one return there?
+
+# %%
+first_nan_logit = None            # an integer
+check("04.2", first_nan_logit)
+
+# %% [markdown]
+# **04.3** Implement `my_mse(pred, target)` from minigrad primitives (`-`, `**`, `mean`),
+# gradcheck it, and compare its gradient with `mg.mse_loss` at the same inputs.
+
+# %%
+def my_mse(pred, target):
+    return None                   # your minigrad expression
+
+
+check("04.3", my_mse)

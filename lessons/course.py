@@ -1,6 +1,7 @@
 """The set-up every lesson shares, in one import::
 
     from course import *          # QUICK, mg, np, plt, layers, optim; seeds fixed
+                                  # check, solution, hint: the exercises
 
 * finds ``minigrad`` in the checkout this folder sits in when it is not installed;
 * ``QUICK`` is True unless ``MINIGRAD_FULL=1`` (small settings so the test suite
@@ -29,7 +30,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import optim  # noqa: E402
 
-__all__ = ["QUICK", "mg", "np", "plt", "layers", "optim", "seed_everything"]
+if str(Path(__file__).resolve().parent) not in sys.path:   # run as a script from src/
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+from exercises import check, hint, solution  # noqa: E402
+
+__all__ = ["QUICK", "mg", "np", "plt", "layers", "optim", "seed_everything",
+           "check", "solution", "hint"]
 
 
 def seed_everything(seed: int = 0) -> None:

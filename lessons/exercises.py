@@ -83,6 +83,10 @@ def _get(exercise_id: str) -> Exercise:
 def check(exercise_id: str, answer: Any) -> bool:
     """Print whether ``answer`` is correct; on a wrong answer print the hint."""
     ex = _get(exercise_id)
+    if answer is None or (isinstance(answer, tuple) and all(a is None for a in answer)):
+        print(f"Exercise {exercise_id}: no answer yet -- fill in the cell above and run "
+              "this one again.")
+        return False
     ok = ex.accepts(answer)
     if ok:
         print(f"Exercise {exercise_id}: correct.")

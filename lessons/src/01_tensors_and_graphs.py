@@ -21,25 +21,8 @@
 # (quick) settings run in a few seconds.
 
 # %%
-import os
-import sys
-from pathlib import Path
-
-QUICK = os.environ.get("MINIGRAD_FULL") != "1"
-try:
-    import minigrad as mg
-except ImportError:  # not installed: use the checkout this notebook lives in
-    sys.path.insert(0, str(next(p for p in [Path.cwd(), *Path.cwd().parents]
-                                if (p / "minigrad" / "__init__.py").exists())))
-    import minigrad as mg
-
-import matplotlib.pyplot as plt
-import numpy as np
+from course import *        # QUICK, mg, np, plt, seeds fixed; check() for the exercises
 from minigrad import viz
-
-np.random.seed(0)
-mg.manual_seed(0)
-print("minigrad", mg.__version__, "| quick mode" if QUICK else "| full mode")
 
 # %% [markdown]
 # ## 1. Tensors
@@ -120,9 +103,10 @@ print("gradients of W, b, X agree between the two constructions")
 # %% [markdown]
 # ## 3. Worked example E01, recomputed
 #
-# The document computes a ReLU layer with $X = [1, 2]^\top$,
-# $W_1 = \begin{bmatrix}1&2\\3&4\\5&6\end{bmatrix}$, $b = [1,1,1]^\top$ and prints
-# $H = [6, 11, 17]$. By hand:
+# **What the document says.** D0 §4.3.1 (the forward pass of a neural network) feeds
+# $X = [1, 2]^\top$ through a ReLU layer with
+# $W_1 = \begin{bmatrix}1&2\\3&4\\5&6\end{bmatrix}$ and $b = [1,1,1]^\top$, and gives the
+# pre-activations as 6, 11 and 17, so that $H = [6, 11, 17]$. By hand:
 #
 # $$W_1 X + b = \begin{bmatrix}1\cdot1+2\cdot2+1\\ 3\cdot1+4\cdot2+1\\ 5\cdot1+6\cdot2+1\end{bmatrix}
 #   = \begin{bmatrix}6\\12\\18\end{bmatrix}, \qquad H = \mathrm{ReLU}(\cdot) = [6, 12, 18].$$
@@ -149,7 +133,11 @@ assert H.numpy().ravel().tolist() != document_says
 # so on down to the *leaves* — the tensors we created ourselves. `to_dot` writes the
 # graph as Graphviz text (paste it into any Graphviz viewer); `draw_graph` draws it with
 # matplotlib, no Graphviz needed. Boxes are tensors (shaded: requires grad), rounded
-# boxes are ops. We give tensors names so the picture is readable.
+# boxes are ops. A box shows the tensor's name (a layer's parameters are called by their
+# qualified names, such as `fc1.weight`; a leaf you made yourself is an `input`, one
+# without `requires_grad` a `constant`), its shape, and for a one-element tensor its
+# value, the way micrograd draws scalar graphs. We give tensors names so the picture is
+# readable.
 
 # %%
 pre = W_e01 @ X_e01
@@ -165,7 +153,8 @@ print("H.grad_fn =", node, "-> its input was produced by", node.inputs[0].grad_f
 dot = viz.to_dot(L)
 print(dot)
 assert dot.count("shape=ellipse") == 4          # MatMul, Add, ReLU, Sum
-fig = viz.draw_graph(L)
+assert "W1" in dot and "shape (3, 2)" in dot and "leaf" not in dot
+fig = viz.draw_graph(L, title="E01 as a graph, before backward()")
 
 # %% [markdown]
 # ## 5. The backward pass on paper
@@ -192,8 +181,9 @@ fig = viz.draw_graph(L)
 #
 # Now let `backward(trace=True)` do it and print each step of its loop: which node it
 # visits, the norm of the gradient arriving there, and the norms of the gradients it
-# sends to the node's inputs. We keep the graph (`retain_graph=True`) so we can draw it
-# again with the gradients filled in, and ask `H` to keep its own gradient.
+# sends to the node's inputs (`-` stands for an input that needs no gradient). We keep
+# the graph (`retain_graph=True`) so we can draw it again with the gradients filled in —
+# every box that has a gradient now shows its norm — and ask `H` to keep its own gradient.
 
 # %%
 H.retain_grad()
@@ -202,7 +192,11 @@ print("dL/dW1 =\n", W_e01.grad.numpy())
 print("dL/db  =", b_e01.grad.numpy().ravel())
 assert np.array_equal(W_e01.grad.numpy(), np.array([[1.0, 2.0]] * 3))
 assert np.array_equal(b_e01.grad.numpy(), np.ones((3, 1)))
-fig = viz.draw_graph(L)
+# the norms the text below reads off the trace
+assert np.isclose(np.linalg.norm(H.grad.numpy()), np.sqrt(3))          # ones, norm sqrt 3
+assert np.isclose(np.linalg.norm(W_e01.grad.numpy()), np.sqrt(3 * 5))  # G X^T, norm sqrt 15
+fig = viz.draw_graph(L, title="E01 after backward(): gradient norms filled in")
+assert "grad norm" in viz.to_dot(L)
 
 # %% [markdown]
 # Reading the trace: step 0 is the `Sum` (gradient 1 arrives, a vector of ones of norm
@@ -228,6 +222,41 @@ for name, t in zip("WbX", (W, b, X)):
     diff = np.abs(manual[name] - t.grad.numpy()).max()
     print(f"max |manual - autograd| for d{name}: {diff:.1e}")
     assert diff < 1e-12
+
+# %% [markdown]
+# ### Backprop, one step at a time
+#
+# The backward loop visits the graph from the output back. Each time it finishes a
+# tensor's gradient (every op that used the tensor has sent its share), that gradient is
+# final and the tensor's own op can pass it on. `viz.record_backward(L)` runs
+# `L.backward()` once and remembers, for every tensor, its gradient and the moment it was
+# finished; `draw_graph(L, record=rec, step=k)` draws the graph as the loop knows it after
+# `k` finished tensors. Green boxes are finished, the yellow one is next. With
+# `ipywidgets` installed, `viz.backward_slider(L, rec)` gives a slider over the same
+# frames; without it we draw them all, side by side. We use a one-number version of E01
+# (the first unit only) so that every box shows a value and a gradient.
+
+# %%
+x_s = mg.Tensor([1.0, 2.0], dtype="float64", name="x")
+w_s = mg.Tensor([1.0, 2.0], dtype="float64", requires_grad=True, name="w")
+b_s = mg.Tensor([1.0], dtype="float64", requires_grad=True, name="b")
+wx = (w_s * x_s).sum()
+wx.name = "w·x"
+z_s = wx + b_s
+z_s.name = "z"
+h_s = z_s.relu()
+h_s.name = "h"
+L_s = h_s * h_s
+L_s.name = "L = h²"
+rec = viz.record_backward(L_s)
+print("order in which the loop finished the gradients:", rec.names)
+# dL/dh = 2h = 12; the ReLU passes it (z = 6 > 0); so dL/db = 12 and dL/dw = 12 x
+assert rec.names[0] == "L = h²" and rec.names[1] == "h"
+assert b_s.grad.item() == 12.0 and w_s.grad.numpy().tolist() == [12.0, 24.0]
+assert len(rec) == 7          # L, h, z, w·x, w*x, w, b (x needs no gradient)
+slider = viz.backward_slider(L_s, rec)
+if slider is None:            # no ipywidgets: the static frames
+    fig = viz.draw_backward_steps(L_s, rec)
 
 # %% [markdown]
 # ## 6. Gradient check
@@ -275,7 +304,10 @@ assert np.allclose(dz, (zz * (1 - zz))[None, :] * w_neuron.numpy().T)
 
 fig, ax = plt.subplots(figsize=(5.5, 4.5))
 im = ax.contourf(g1, g2, zz.reshape(g1.shape), levels=20, cmap="viridis")
-ax.quiver(g1, g2, dz[0].reshape(g1.shape), dz[1].reshape(g1.shape), color="white")
+every = max(1, n_grid // 13)          # at most ~15 arrows a side, however fine the grid
+sub = (slice(None, None, every), slice(None, None, every))
+ax.quiver(g1[sub], g2[sub], dz[0].reshape(g1.shape)[sub], dz[1].reshape(g1.shape)[sub],
+          color="white")
 ax.contour(g1, g2, zz.reshape(g1.shape), levels=[0.5], colors="red", linewidths=1)
 fig.colorbar(im, ax=ax, label=r"$z=\sigma(w\cdot x+b)$")
 ax.set(xlabel="$x_1$", ylabel="$x_2$",
@@ -285,11 +317,32 @@ fig.tight_layout()
 # %% [markdown]
 # ## Exercises
 #
-# 1. Change E01's activation to the sigmoid and recompute $H$ and
-#    $\partial L/\partial W_1$ by hand with the formulas of section 5, then check your
-#    numbers with `backward()`.
-# 2. In section 4, replace `L = H.sum()` by `L = (H * H).sum()`. Predict
-#    $\partial L / \partial b$ before running it. How does the trace change?
-# 3. Use one tensor twice: `L = (W_e01 @ X_e01 + W_e01 @ X_e01).sum()`. Why is
-#    `W_e01.grad` now twice as large? Find the place in `minigrad/autograd.py` where the
-#    two contributions are added.
+# Each exercise has a starter cell: fill in your answer and run the `check(...)` line
+# below it. It says whether the answer is right and, if not, gives a hint;
+# `solution("01.1")` shows the reference answer when you want it.
+#
+# **01.1** Change E01's activation to the sigmoid and compute $H$ and
+# $\partial L/\partial W_1$ (for $L = \sum_j H_j$) by hand with the formulas of section 5,
+# then compare with `backward()`.
+
+# %%
+H_sigmoid = None      # your H, a (3, 1) array
+dW1_sigmoid = None    # your dL/dW1, a (3, 2) array
+check("01.1", (H_sigmoid, dW1_sigmoid))
+
+# %% [markdown]
+# **01.2** In section 4, replace `L = H.sum()` by `L = (H * H).sum()`. Predict
+# $\partial L / \partial b$ before running it. How does the trace change?
+
+# %%
+dL_db_squared = None  # your prediction, a (3, 1) array
+check("01.2", dL_db_squared)
+
+# %% [markdown]
+# **01.3** Use one tensor twice: `L = (W_e01 @ X_e01 + W_e01 @ X_e01).sum()`. What is
+# `W_e01.grad` now, and why twice as large? Find the place in `minigrad/autograd.py`
+# where the two contributions are added.
+
+# %%
+W1_grad_twice = None  # your answer, a (3, 2) array
+check("01.3", W1_grad_twice)

@@ -15,25 +15,13 @@
 # to step through a backward pass in a debugger.
 
 # %%
-import dis
 import inspect
-import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
-QUICK = os.environ.get("MINIGRAD_FULL") != "1"
-try:
-    import minigrad as mg
-except ImportError:  # not installed: use the checkout this notebook lives in
-    sys.path.insert(0, str(next(p for p in [Path.cwd(), *Path.cwd().parents]
-                                if (p / "minigrad" / "__init__.py").exists())))
-    import minigrad as mg
-
-import matplotlib.pyplot as plt
-import numpy as np
-
-np.random.seed(0)
-mg.manual_seed(0)
+from course import *        # QUICK, mg, np, plt, seeds fixed; check() for the exercises
 
 
 def sigmoid(z):
@@ -129,16 +117,17 @@ assert all(p.dtype == np.float64 for p in params)
 # %%
 x_t, y_t = mg.Tensor(x_np), mg.Tensor(y_np)
 leaves = [mg.Tensor(p, requires_grad=True) for p in params_np]
-check = mg.gradcheck(lambda W1, b1, W2, b2: forward_minigrad([W1, b1, W2, b2], x_t, y_t), *leaves)
-print(check.report())
-assert check.passed and check.max_rel_error < 1e-6
+gc = mg.gradcheck(lambda W1, b1, W2, b2: forward_minigrad([W1, b1, W2, b2], x_t, y_t), *leaves)
+print(gc.report())
+assert gc.passed and gc.max_rel_error < 1e-6
 
 # %% [markdown]
 # ## 3. E06 — the documents' ten training steps, actually run
 #
-# The document takes a two-layer sigmoid net with every weight 0.5, biases 0, target
-# $y = 0$, learning rate $\eta = 0.01$, claims $a_2 = a_3 = 0.5$, $L = 0.25$,
-# $\delta_3 = -0.125$, and then lists $a_3$ falling
+# **What the document says.** D3 §4.3.2 (training the model) sets up a small sigmoid net
+# with every weight 0.5, biases 0, target $y = 0$ and learning rate $\eta = 0.01$; its
+# forward pass gives $a_2 = a_3 = 0.5$, the loss $L = 0.25$ and the output delta
+# $\delta_3 = -0.125$. D3 §4.3.3 (iterating) then lists $a_3$ falling
 # $0.5 \to 0.49 \to 0.48875 \to \dots \to 0.48096875$ over 10 iterations.
 #
 # It does not give the input. A hidden activation $a_2 = \sigma(0.5\,x) = 0.5$ forces
@@ -149,8 +138,10 @@ assert check.passed and check.max_rel_error < 1e-6
 #   \approx 0.5622$, not 0.5: no input makes $a_3 = 0.5$, since that needs
 #   $W_2 a_2 + b_2 = 0$ with $W_2 = 0.5$, $a_2 > 0$, $b_2 = 0$.
 # * The document's $\delta_3 = 0.5 \cdot 0.5 \cdot (0 - 0.5) = -0.125$ is the right formula
-#   applied to its $a_3 = 0.5$; with the true $a_3$ it is $\approx -0.1384$. Its
-#   $L = 0.25$ is $(y-a_3)^2$ without the $\frac12$.
+#   applied to its $a_3 = 0.5$ — so as *arithmetic* the document's $-0.125$ is right
+#   (the errata table of lesson 12 records it so) — but with the true $a_3$ the same formula
+#   gives $\approx -0.1384$. Its $L = 0.25$ sums $(0 - 0.5)^2$ over two outputs, while the
+#   network has one: $\frac12 (y - a_3)^2$ is $0.125$ at its $a_3 = 0.5$.
 # * With $x = 0$, $\partial J/\partial W_1 = -\delta_2 x = 0$: the first weight never moves.
 #
 # How far can $a_3$ move in one step? Roughly
@@ -195,6 +186,8 @@ print("a3 over 10 steps:", np.round(a3_trajectory, 6))
 print("first drop:", a3_trajectory[0] - a3_trajectory[1], "(document: 0.01)")
 assert abs(a3_trajectory[0] - sigmoid(0.25)) < 1e-12
 assert abs(delta3_start - (-0.13844)) < 1e-4
+assert 0.5 * (1 - 0.5) * (0 - 0.5) == -0.125 and 0.5 * (0 - 0.5) ** 2 == 0.125  # at a3 = 0.5
+assert 0.48096875 - 0.5 < -0.019 < a3_trajectory[-1] - a3_trajectory[0] < 0  # ten real steps
 assert np.all(np.diff(a3_trajectory) < 0)                         # it does fall...
 assert 3e-4 < a3_trajectory[0] - a3_trajectory[1] < 6e-4          # ...but ~0.0004 per step
 assert np.allclose(a3_trajectory, hand_trajectory, rtol=0, atol=1e-14)
@@ -218,8 +211,9 @@ fig.tight_layout()
 # %% [markdown]
 # ## 4. E05 — the derivative of the sigmoid output
 #
-# One document writes, for a sigmoid output $a = \sigma(z)$ with squared error,
-# $\partial J/\partial z = (1-a)(a-y)$. The sigmoid's derivative is $a(1-a)$, so for
+# **What the document says.** D1 §3 (the backpropagation algorithm) writes, for a sigmoid
+# output $a = \sigma(z)$ with squared error, $\partial J/\partial z = (1-a)(a-y)$, and
+# builds its table of weight updates on it. The sigmoid's derivative is $a(1-a)$, so for
 # $J = \frac12 (y-a)^2$
 #
 # $$\frac{\partial J}{\partial z} = \frac{\partial J}{\partial a}\,\frac{\partial a}{\partial z}
@@ -250,8 +244,9 @@ assert not np.allclose(dz_sq, (1 - a_) * (a_ - y_))
 # %% [markdown]
 # ## 5. E03 — a sigmoid layer whose shapes do not fit
 #
-# The document gives $x = [1,2,3]$, $W = \begin{bmatrix}0.1&0.2\\0.3&0.4\end{bmatrix}$,
-# $b = [0.1, 0.2]$ and reports $z = [1.2, 1.6]$, $a = [0.8788, 0.8614]$. A $2\times2$ matrix
+# **What the document says.** D1 §1 (the multilayer perceptron) gives $x = [1,2,3]$,
+# $W = \begin{bmatrix}0.1&0.2\\0.3&0.4\end{bmatrix}$, $b = [0.1, 0.2]$ and reports
+# $z = [1.2, 1.6]$, $a = [0.8788, 0.8614]$. A $2\times2$ matrix
 # cannot multiply a 3-vector — minigrad says so — and the document's own written-out sums
 # give $z = [1.5, 1.9]$ instead. Whichever $z$ one takes, the printed $a$ is not its
 # sigmoid: $\sigma(1.2) = 0.7685$, $\sigma(1.6) = 0.8320$, $\sigma(1.5) = 0.8176$,
@@ -276,8 +271,9 @@ assert not np.allclose(sigmoid(np.array([1.2, 1.6])), [0.8788, 0.8614], atol=1e-
 # %% [markdown]
 # ## 6. F25 — a wrong tanh derivative, caught
 #
-# $\tanh'(z) = 1 - \tanh^2(z)$. One document's NumPy code back-propagates through a tanh
-# layer with `1 - tanh(z)` instead (and then updates the weights with the gradient with
+# $\tanh'(z) = 1 - \tanh^2(z)$. **What the document says:** the NumPy network of D2
+# (section "operating steps" of its code example) back-propagates through its tanh hidden
+# layer by multiplying with `1 - tanh(z)` instead (and then updates the weights with the gradient with
 # respect to the layer's *input*, a vector of the input's shape, rather than with respect
 # to the weights, an outer product of the weights' shape — two different quantities).
 #
@@ -315,45 +311,122 @@ assert W_t.grad.shape != x_t.grad.shape
 # ## 7. Stepping through a backward pass in a debugger
 #
 # Reading the trace (lesson 01) tells you *what* happened; a debugger lets you stop inside
-# an op's backward and look at the actual arrays. Two places are worth a breakpoint:
+# an op's backward and look at the actual arrays: `grad` (the gradient arriving from
+# above), `self.inputs` and `self.output`. Two places are worth a breakpoint:
+# `minigrad/autograd.py`, function `_run_backward` (the loop that visits each node in
+# reverse topological order and calls `fn.backward(g)`), and the `backward` of the op you
+# care about — here `Mul.backward`, the product rule `grad * b`, `grad * a`.
 #
-# * `minigrad/autograd.py`, function `_run_backward` — the loop that visits each node in
-#   reverse topological order, calls `fn.backward(g)` and adds the results into the
-#   inputs' gradients;
-# * `minigrad/ops/arithmetic.py`, method `Mul.backward` — the product rule,
-#   `grad * b` and `grad * a`, followed by `unbroadcast`.
+# **What works after `pip install -e .`** (the editable install the README and
+# `make lessons` use). That install puts a *finder hook* on `sys.path`, not the checkout's
+# folder, so `b minigrad/ops/arithmetic.py:NN` — a path relative to `sys.path` — is **not
+# found** by pdb. What works everywhere:
 #
-# Three ways in:
+# 1. `b /absolute/path/to/minigrad/ops/arithmetic.py:NN` — an absolute `path:line`, which
+#    `minigrad.where_is("Mul")` prints for you (any op name, fused or composed); it also
+#    works in VS Code and PyCharm;
+# 2. `b minigrad.ops.arithmetic.Mul.backward` — pdb also accepts a function by its dotted
+#    name once the module is imported;
+# 3. in a notebook or script, no breakpoint to set at all:
 #
-# 1. **In a notebook**: put `breakpoint()` in the `backward` of your own `Function`
-#    (as below, with `DEBUG = True`) and run the cell; an `ipdb>` prompt opens in the
-#    output. Type `p grad`, `p self.inputs`, `u`/`d` to walk up and down the stack
-#    (`u` lands in `_run_backward`), `n` to step, `c` to continue. After an exception,
-#    the `%debug` magic opens the debugger at the point of failure.
-# 2. **From a script**: `python -m pdb my_script.py`, then at the `(Pdb)` prompt set a
-#    breakpoint by file and line, e.g. `b minigrad/ops/arithmetic.py:<line>` (the next
-#    cell prints the current line numbers), and `c` to run to it. pdb looks the relative
-#    path up on `sys.path`, so have minigrad installed (`pip install -e .`, which
-#    `make lessons` does) or `PYTHONPATH` pointing at the repository root.
-# 3. **Without stopping**: record what you would have looked at, as the `Function` below
-#    does, and print it afterwards.
+#    ```python
+#    with minigrad.break_in("Mul"):     # the first Mul.backward inside stops in pdb,
+#        loss.backward()                # on its first line: p grad, p self.inputs, u, n, c
+#    ```
 #
-# (The notebook runs in CI, so `DEBUG` stays `False` here: a prompt would wait forever.)
+#    (not run here: the notebook runs in CI, where a prompt would wait forever);
+# 4. after an exception, `%debug` (Jupyter) or `python -m pdb -c continue script.py` opens
+#    the debugger where it failed.
+#
+# **Which ops you will meet.** minigrad's layers are *fused* by default: a
+# `layers.Linear` is one `Linear` node with a hand-derived backward, because that is
+# faster. Under `minigrad.use_fused(False)` (or `MINIGRAD_FUSED=0` in the environment)
+# every fused op runs its composed twin made of primitive ops, so the graph, the trace and
+# the debugger show each step — the mode to learn in. A model made only of `layers.MLP`
+# never calls `Mul.backward` in either mode (a dense layer is `MatMul` and `Add`); our
+# example below multiplies two tensors on purpose.
 
 # %%
 from minigrad.ops.arithmetic import Mul
 
-DEBUG = False
+HAS_DEBUG_TOOLS = hasattr(mg, "where_is") and hasattr(mg, "break_in")
 
 
+def where_is_fallback(fn):
+    """Absolute 'path:line' of the first statement of fn (what mg.where_is returns)."""
+    lines, start = inspect.getsourcelines(fn)
+    body = next(i for i, line in enumerate(lines)
+                if i > 0 and line.strip() and not line.strip().startswith(('"""', "#"))
+                and '"""' not in line)
+    return f"{Path(inspect.getsourcefile(fn)).resolve()}:{start + body}"
+
+
+mul_line = mg.where_is("Mul") if HAS_DEBUG_TOOLS else where_is_fallback(Mul.backward)
+path, line = mul_line.rsplit(":", 1)
+print("b", mul_line)
+assert Path(path).is_absolute() and Path(path).name == "arithmetic.py"
+source_line = Path(path).read_text().splitlines()[int(line) - 1]
+print("   that line reads:", source_line.strip())
+assert source_line.strip() and not source_line.strip().startswith("def ")
+
+# which ops does a small MLP's backward visit, fused and composed?
+seed_everything(0)
+mlp = layers.MLP([3, 4, 2])
+x_dbg = mg.Tensor(np.random.default_rng(0).standard_normal((5, 3)), dtype="float32")
+ops_seen = {}
+for fused in (True, False):
+    with mg.use_fused(fused), mg.trace_backward(echo=False) as tr:
+        mlp(x_dbg).sum().backward()
+    ops_seen[fused] = [s.op for s in tr.steps]
+    print("fused" if fused else "composed", "mode:", ops_seen[fused])
+assert "Mul" not in ops_seen[True] + ops_seen[False]        # no Mul.backward in an MLP
+if HAS_DEBUG_TOOLS:       # with the engine's composed dispatch, Linear becomes primitives
+    assert "Linear" in ops_seen[True] and "Linear" not in ops_seen[False]
+    assert "MatMul" in ops_seen[False]
+
+# %% [markdown]
+# A real pdb session, driven by a script so that it runs without a person: `python -m pdb`
+# on a six-line program, with the breakpoint `where_is` printed, then `c` (run to it),
+# `p grad.shape`, `p [t.shape for t in self.inputs]`, `u` (up into the backward loop),
+# `p fn.name`, `q`. The output is what you would see at the `(Pdb)` prompt.
+
+# %%
+program = """
+import minigrad as mg
+a = mg.Tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+b = mg.Tensor([[4.0], [5.0]], requires_grad=True)
+(a * b).sum().backward()
+print("dL/da =", a.grad.numpy())
+"""
+commands = ["b " + mul_line, "c", "p grad.shape", "p [t.shape for t in self.inputs]",
+            "u", "p fn.name", "q"]
+with tempfile.TemporaryDirectory() as tmp:
+    script = Path(tmp) / "mul_backward.py"
+    script.write_text(program)
+    repo_root = Path(inspect.getsourcefile(mg)).resolve().parent.parent
+    env = {**__import__("os").environ, "PYTHONPATH": str(repo_root)}
+    session = subprocess.run([sys.executable, "-m", "pdb", str(script)],
+                             input="\n".join(commands) + "\n", capture_output=True,
+                             text=True, timeout=60, env=env, cwd=tmp)
+transcript = session.stdout
+print(transcript[-1500:])
+assert "Breakpoint 1 at" in transcript
+assert "backward()" in transcript and "arithmetic.py" in transcript   # stopped in Mul.backward
+assert "(2, 3)" in transcript            # grad.shape: a (1, 3) times b (2, 1) broadcasts
+assert "[(1, 3), (2, 1)]" in transcript
+assert "'Mul'" in transcript             # one frame up: the loop, about to use Mul's result
+
+# %% [markdown]
+# **Without stopping.** Record what you would have looked at and print it afterwards: a
+# `Function` subclass whose `backward` keeps a copy of what it saw.
+
+# %%
 class InspectedMul(Mul):
-    """Mul whose backward stops in the debugger (DEBUG=True) or records what it saw."""
+    """Mul whose backward records what it saw (put `breakpoint()` here to stop instead)."""
 
     seen = []
 
     def backward(self, grad):
-        if DEBUG:
-            breakpoint()  # noqa: T100  -- try: p grad, p self.inputs, u, n, c
         a, b = self.inputs
         da, db = super().backward(grad)
         InspectedMul.seen.append({"grad": grad.numpy(), "a": a.numpy(), "b": b.numpy(),
@@ -370,33 +443,42 @@ for key, value in record.items():
 assert np.array_equal(record["da"], record["grad"] * record["b"])   # product rule
 assert np.array_equal(p.grad.numpy(), [30.0, 40.0])
 
-
-def where_is(obj, containing=None):
-    """'path/relative/to/repo.py:line' of obj's first statement, or of its first line
-    containing the given text -- what `b` at the (Pdb) prompt wants."""
-    source = Path(inspect.getsourcefile(obj))
-    rel = source.relative_to(Path(inspect.getsourcefile(mg)).parent.parent).as_posix()
-    lines, start = inspect.getsourcelines(obj)
-    if containing is None:
-        body = sorted(n for _, n in dis.findlinestarts(obj.__code__)
-                      if n and n > obj.__code__.co_firstlineno)
-        return f"{rel}:{body[0]}"
-    offset = next(i for i, line in enumerate(lines) if containing in line)
-    return f"{rel}:{start + offset}"
-
-
-print("\nbreakpoints for `python -m pdb` (type these at the (Pdb) prompt):")
-print("  b", where_is(mg.autograd._run_backward, "fn.backward("), "  # the loop calls an op's backward")
-print("  b", where_is(Mul.backward), "  # inside the product rule")
-print("then `c` to run to it, `p grad` to look, `s` to step into the call.")
-
 # %% [markdown]
 # ## Exercises
 #
-# 1. Give the network a second hidden sigmoid layer (three weight matrices) in both
-#    `backprop_by_hand` and `forward_minigrad`. The new delta comes from the one above it by
-#    F23 again; keep the `< 1e-12` agreement.
-# 2. Rerun E06 with $x = 1$. Which weights move now, and does any input reproduce the
-#    document's $0.5 \to 0.49$?
-# 3. Replace the half sum of squares by binary cross-entropy in section 2. Which delta
-#    changes, and why does the $a_3(1-a_3)$ factor disappear (E05)?
+# Fill in each starter cell and run the `check(...)` line under it (`solution("02.1")`
+# shows the reference answer).
+#
+# **02.1** Give the network a second hidden sigmoid layer (three weight matrices): write
+# `backprop_by_hand3(params, x, y)` with `params = [W1, b1, W2, b2, W3, b3]`. The new delta
+# comes from the one above it by F23 again. (Then add the layer to `forward_minigrad` and
+# keep the `< 1e-12` agreement.)
+
+# %%
+def backprop_by_hand3(params, x, y):
+    W1, b1, W2, b2, W3, b3 = params
+    ...                     # your deltas here
+    return None
+
+
+check("02.1", backprop_by_hand3)
+
+# %% [markdown]
+# **02.2** Rerun E06 with $x = 1$. How much does $a_3$ fall in the first step? Which weights
+# move now, and does any input reproduce the document's $0.5 \to 0.49$?
+
+# %%
+first_drop_x1 = None        # a3 before minus a3 after the first step
+check("02.2", first_drop_x1)
+
+# %% [markdown]
+# **02.3** Replace the half sum of squares by binary cross-entropy in section 2. Write the
+# output delta $\delta_3 = -\partial J/\partial z_3$ as a function of $a_3$ and $y$. Why does
+# the $a_3(1-a_3)$ factor disappear (E05)?
+
+# %%
+def output_delta_bce(a3, y):
+    return None             # your formula
+
+
+check("02.3", output_delta_bce)

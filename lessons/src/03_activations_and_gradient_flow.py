@@ -13,23 +13,9 @@
 # with gradient clipping by global norm.
 
 # %%
-import os
-import sys
-from pathlib import Path
+from matplotlib.ticker import MaxNLocator
 
-QUICK = os.environ.get("MINIGRAD_FULL") != "1"
-try:
-    import minigrad as mg
-except ImportError:  # not installed: use the checkout this notebook lives in
-    sys.path.insert(0, str(next(p for p in [Path.cwd(), *Path.cwd().parents]
-                                if (p / "minigrad" / "__init__.py").exists())))
-    import minigrad as mg
-
-import matplotlib.pyplot as plt
-import numpy as np
-
-np.random.seed(0)
-mg.manual_seed(0)
+from course import *        # QUICK, mg, np, plt, layers, optim, seeds fixed; check()
 
 # %% [markdown]
 # ## 1. Three activations and their derivatives
@@ -70,16 +56,18 @@ fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
 for name, (y, dy) in curves.items():
     axes[0].plot(xs, y, label=name)
     axes[1].plot(xs, dy, label=name)
-axes[0].set(title="activation", xlabel="x", ylim=(-1.2, 3))
-axes[1].set(title="derivative (from backward())", xlabel="x")
+axes[0].set(title="activation", xlabel="x", ylabel="f(x)", ylim=(-1.2, 3))
+axes[1].set(title="derivative (from backward())", xlabel="x", ylabel="f'(x)")
 axes[0].legend()
+axes[1].legend()
 fig.tight_layout()
 
 # %% [markdown]
 # ## 2. E09 — activations of $x = [-2, 0, 2]$
 #
-# The document gives ReLU $[0, 0, 2]$ (right) and sigmoid $[0.1192, 0.5190, 0.8808]$.
-# The middle value is wrong: $\sigma(0) = 1/(1 + e^0) = \tfrac12$. (The outer two are
+# **What the document says.** D4 §4.3 (activation functions) applies ReLU and the
+# sigmoid to $x = [-2, 0, 2]$ and gives ReLU $[0, 0, 2]$ (right) and sigmoid
+# $[0.1192, 0.5190, 0.8808]$. The middle value is wrong: $\sigma(0) = 1/(1 + e^0) = \tfrac12$. (The outer two are
 # right, and they must sum to one because $\sigma(-x) = 1 - \sigma(x)$.)
 
 # %%
@@ -95,6 +83,14 @@ assert abs(sigmoid_e09[0] + sigmoid_e09[2] - 1.0) < 1e-15
 
 # %% [markdown]
 # ## 3. Why deep gradients vanish or explode, on paper
+#
+# **What the document says.** D2 §4 (vanishing and exploding gradients) describes
+# vanishing gradients as typical of sigmoid and tanh, whose derivatives are close to zero
+# for extreme inputs, and blames exploding gradients on ReLU, whose derivative is 1 for
+# positive inputs; as cures it names clipping the gradients into a range and L1/L2 weight
+# regularisation (F20). The first half is right; the second half is not the whole story:
+# a ReLU network whose weights have the right size (He initialisation, below) neither
+# vanishes nor explodes — it is the **weight scale** that makes ReLU gradients explode.
 #
 # Take a stack of layers $h_l = f(z_l)$, $z_l = h_{l-1} W_l + b_l$ (rows are examples, the
 # convention minigrad's layers use). Writing $g_l = \partial L/\partial h_l$, one step of
@@ -124,8 +120,8 @@ depth, width, batch = 20, (32 if QUICK else 128), (64 if QUICK else 256)
 configs = [  # (label, activation, gain)
     ("sigmoid, gain 1", mg.sigmoid, 1.0),
     ("tanh, gain 1", mg.tanh, 1.0),
-    (r"ReLU, gain $\sqrt{2}$ (He)", mg.relu, np.sqrt(2.0)),
-    (r"ReLU, gain $1.5\sqrt{2}$", mg.relu, 1.5 * np.sqrt(2.0)),
+    ("ReLU, gain √2 (He)", mg.relu, np.sqrt(2.0)),
+    ("ReLU, gain 1.5·√2", mg.relu, 1.5 * np.sqrt(2.0)),
 ]
 
 
@@ -158,7 +154,9 @@ for label, act, gain in configs:
     loss.backward()
     flow[label] = {"dW": np.array([np.linalg.norm(W.grad.numpy()) for W in Ws]),
                    "dh": np.array([np.linalg.norm(h.grad.numpy()) for h in hs]),
-                   "act_std": np.array([h.numpy().std() for h in hs])}
+                   "act_std": np.array([h.numpy().std() for h in hs]),
+                   "acts": [h.numpy().ravel() for h in hs],          # for the histograms
+                   "grads": [h.grad.numpy().ravel() for h in hs]}
     print(f"{label:28s} |dL/dW_1| = {flow[label]['dW'][0]:.1e}   |dL/dW_20| = "
           f"{flow[label]['dW'][-1]:.1e}   |dL/dh_1| / |dL/dh_20| = "
           f"{flow[label]['dh'][0] / flow[label]['dh'][-1]:.1e}")
@@ -171,14 +169,18 @@ assert big["dW"].min() > 1e3 * he["dW"].max()           # ...and every weight gr
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(14, 4))
-layers = np.arange(1, depth + 1)
+layer_ids = np.arange(1, depth + 1)
 for label, _, _ in configs:
-    axes[0].semilogy(layers, flow[label]["dh"], "o-", ms=3, label=label)
-    axes[1].semilogy(layers, flow[label]["dW"], "o-", ms=3, label=label)
-    axes[2].semilogy(layers, flow[label]["act_std"], "o-", ms=3, label=label)
-axes[0].set(title=r"$\|\partial L/\partial h_l\|$ (between layers)", xlabel="layer $l$")
-axes[1].set(title=r"$\|\partial L/\partial W_l\|$ (what the optimiser sees)", xlabel="layer $l$")
-axes[2].set(title="std of activations $h_l$ (forward)", xlabel="layer $l$")
+    axes[0].semilogy(layer_ids, flow[label]["dh"], "o-", ms=3, label=label)
+    axes[1].semilogy(layer_ids, flow[label]["dW"], "o-", ms=3, label=label)
+    axes[2].semilogy(layer_ids, flow[label]["act_std"], "o-", ms=3, label=label)
+axes[0].set(title=r"$\|\partial L/\partial h_l\|$ (between layers)", xlabel="layer $l$",
+            ylabel="norm")
+axes[1].set(title=r"$\|\partial L/\partial W_l\|$ (what the optimiser sees)",
+            xlabel="layer $l$", ylabel="norm")
+axes[2].set(title="std of activations $h_l$ (forward)", xlabel="layer $l$", ylabel="std")
+for ax in axes:
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))       # layers are whole numbers
 axes[0].legend(fontsize=8)
 fig.tight_layout()
 
@@ -194,7 +196,72 @@ fig.tight_layout()
 #   layer going down (a little more at this small width), and the activations grow by a
 #   similar factor going up. In $\partial L/\partial W_l = h_{l-1}^\top(\dots)$ the two
 #   growths multiply to about the same total in every layer, so the weight gradients are
-#   flat — and all some $10^{6}$–$10^{7}$ times larger than with He initialisation. One gradient step with a normal learning rate throws the network far away.
+#   flat (within a factor 10) — and all some $10^{6}$–$10^{7}$ times larger than with He
+#   initialisation. One gradient step with a normal learning rate throws the network far
+#   away.
+
+# %%
+# the claims just made about the four networks
+per_layer_sig = (sig["dh"][-1] / sig["dh"][0]) ** (1 / 19)
+per_layer_big = (big["dh"][0] / big["dh"][-1]) ** (1 / 19)
+print(f"sigmoid: shrinks {per_layer_sig:.2f}x per layer, dW_1/dW_20 = "
+      f"{sig['dW'][0] / sig['dW'][-1]:.1e}; gain 1.5·√2: grows {per_layer_big:.2f}x per layer, "
+      f"dW / dW(He) between {(big['dW'] / he['dW']).min():.1e} and "
+      f"{(big['dW'] / he['dW']).max():.1e}")
+assert 3.5 < per_layer_sig < 5 and 1e-13 < sig["dW"][0] / sig["dW"][-1] < 1e-11
+assert tanh_["dh"].max() / tanh_["dh"].min() < 10                 # within one order
+assert 1.4 < per_layer_big < 1.9                                   # ~1.5, a little more
+assert big["dW"].max() / big["dW"].min() < 10                      # flat...
+assert np.all((1e5 < big["dW"] / he["dW"]) & (big["dW"] / he["dW"] < 1e8))  # ...and huge
+
+# %% [markdown]
+# ### The same networks, one histogram per layer
+#
+# A norm hides the shape of the distribution. Below, for five layers of each network, the
+# histogram of the activations $h_l$ (top row) and of the gradients
+# $\partial L/\partial h_l$ on a log scale, $\log_{10}|\cdot|$ (bottom row; exact zeros —
+# ReLU units that are off — are left out). Read the bottom row from the last layer (dark)
+# to the first (light): for the sigmoid the whole distribution slides to the left, by
+# about twelve decades over 19 layers; with He initialisation it stays put (within one
+# decade); with gain $1.5\sqrt2$ it slides to the right. In the top row the sigmoid's
+# activations stay in a narrow band around 0.5 (standard deviation about 0.1), and the
+# too-large ReLU's spread grows layer by layer, by three orders of magnitude.
+
+# %%
+shown = [1, 5, 10, 15, 20]
+colours = plt.cm.viridis(np.linspace(0.9, 0.1, len(shown)))
+fig, axes = plt.subplots(2, len(configs), figsize=(16, 6.5))
+medians = {}
+for col, (label, _, _) in enumerate(configs):
+    for l, colour in zip(shown, colours):
+        acts = flow[label]["acts"][l - 1]
+        g = np.abs(flow[label]["grads"][l - 1])
+        logs = np.log10(g[g > 0])
+        medians[(label, l)] = np.median(logs)
+        axes[0, col].hist(acts, bins=40, histtype="step", color=colour, density=True,
+                          label=f"layer {l}")
+        axes[1, col].hist(logs, bins=40, histtype="step", color=colour, density=True,
+                          label=f"layer {l}")
+    axes[0, col].set(title=label, xlabel="activation $h_l$", ylabel="density")
+    if flow[label]["act_std"].max() > 100:      # values up to ~10^4: a log-like axis
+        axes[0, col].set_xscale("symlog", linthresh=1)
+        axes[0, col].set_yscale("log")
+        axes[0, col].set_xlabel("activation $h_l$ (symmetric log scale)")
+    axes[1, col].set(xlabel=r"$\log_{10} |\partial L/\partial h_l|$", ylabel="density")
+axes[0, 0].legend(fontsize=8)
+axes[1, 0].legend(fontsize=8)
+fig.suptitle("per-layer activations (top) and gradients (bottom), 20-layer networks at init")
+fig.tight_layout()
+
+sig_l, he_l, big_l = configs[0][0], configs[2][0], configs[3][0]
+print({label: round(medians[(label, 1)] - medians[(label, 20)], 2) for label, _, _ in configs},
+      "(decades between layer 1 and layer 20, median |dL/dh|)")
+assert -13 < medians[(sig_l, 1)] - medians[(sig_l, 20)] < -10  # about twelve decades left
+assert abs(medians[(he_l, 1)] - medians[(he_l, 20)]) < 1         # He: stays put
+assert medians[(big_l, 1)] > medians[(big_l, 20)] + 1            # too large: slides right
+deep_sig = flow[sig_l]["acts"][-1]
+assert 0.4 < np.median(deep_sig) < 0.6 and 0.05 < deep_sig.std() < 0.15  # around 0.5, ~0.1
+assert 300 < flow[big_l]["act_std"][-1] / flow[big_l]["act_std"][0] < 10_000  # ~3 decades
 
 # %% [markdown]
 # ## 4. Gradient check of a deep network
@@ -206,16 +273,16 @@ fig.tight_layout()
 # %%
 Ws, bs = deep_net(mg.tanh, 1.0, 6, 5, seed=3)
 x_small = mg.Tensor(np.random.default_rng(4).standard_normal((3, 5)))
-check = mg.gradcheck(lambda *p: forward(list(p[:6]), list(p[6:]), x_small, mg.tanh), *Ws, *bs)
-print("6-layer tanh net, full check: max rel err %.1e" % check.max_rel_error)
-assert check.passed and check.max_rel_error < 1e-6
+gc = mg.gradcheck(lambda *p: forward(list(p[:6]), list(p[6:]), x_small, mg.tanh), *Ws, *bs)
+print("6-layer tanh net, full check: max rel err %.1e" % gc.max_rel_error)
+assert gc.passed and gc.max_rel_error < 1e-6
 
 Ws, bs = deep_net(mg.relu, np.sqrt(2.0), depth, 8, seed=5)
 x_small = mg.Tensor(np.random.default_rng(6).standard_normal((4, 8)))
-check = mg.gradcheck(lambda *p: forward(list(p[:depth]), list(p[depth:]), x_small, mg.relu),
+gc = mg.gradcheck(lambda *p: forward(list(p[:depth]), list(p[depth:]), x_small, mg.relu),
                      *Ws, *bs, fast=True, directions=5)
-print("20-layer ReLU net, 5 random directions: max rel err %.1e" % check.max_rel_error)
-assert check.passed
+print("20-layer ReLU net, 5 random directions: max rel err %.1e" % gc.max_rel_error)
+assert gc.passed
 
 # %% [markdown]
 # ## 5. Remedy: gradient clipping by global norm (F20)
@@ -230,9 +297,9 @@ assert check.passed
 # entry separately), only its length is capped at $\eta c$. It is applied after
 # `backward()` and before the optimiser step.
 #
-# The `optim` package of this project provides `clip_grad_norm_`; in case it is not there
-# (it is being written alongside these lessons), here is the five-line version; when
-# `optim.clip_grad_norm_` exists we check that the two agree and train with the library's.
+# The `optim` package provides it as `optim.clip_grad_norm_(params, max_norm)`. Here is
+# the same thing in five lines, to see that there is nothing more to it; we check that the
+# two agree and then train with the library's.
 
 # %%
 def clip_grad_norm(params, max_norm):
@@ -244,12 +311,6 @@ def clip_grad_norm(params, max_norm):
                 p.grad.mul_(max_norm / (total + 1e-6))
     return total
 
-
-try:
-    from optim import clip_grad_norm_ as library_clip
-except ImportError:
-    library_clip = None
-print("optim.clip_grad_norm_ available:", library_clip is not None)
 
 # clip the huge gradients of the exploding network from section 3
 Ws, bs = deep_net(mg.relu, 1.5 * np.sqrt(2.0), depth, width)
@@ -264,26 +325,29 @@ cosine = flat_before @ flat_after / (np.linalg.norm(flat_before) * np.linalg.nor
 print(f"global norm {norm_before:.3e} -> {norm_after:.6f}; cosine(before, after) = {cosine:.12f}")
 assert abs(norm_after - 1.0) < 1e-6 and abs(cosine - 1.0) < 1e-12
 
-if library_clip is not None:       # same gradients, clipped by the library
-    for p, g in zip(Ws + bs, before):
-        p.grad = mg.Tensor(g.copy())
-    library_clip(Ws + bs, 1.0)
-    assert all(np.allclose(p.grad.numpy(), g, rtol=1e-6, atol=1e-12)
-               for p, g in zip(Ws + bs, after))
-    print("optim.clip_grad_norm_ agrees with the inline version")
-
-clip = library_clip if library_clip is not None else clip_grad_norm   # used for training below
+for p, g in zip(Ws + bs, before):  # the same gradients, clipped by the library
+    p.grad = mg.Tensor(g.copy())
+optim.clip_grad_norm_(Ws + bs, 1.0)
+assert all(np.allclose(p.grad.numpy(), g, rtol=1e-6, atol=1e-12)
+           for p, g in zip(Ws + bs, after))
+print("optim.clip_grad_norm_ agrees with the inline version")
+clip = optim.clip_grad_norm_       # used for training below
 
 # %% [markdown]
 # ### Training an exploding network, with and without clipping
 #
 # A 10-layer ReLU regression network ($y = \sin(x_1 + \dots + x_4)$), initialised with the
-# too-large gain $1.5\sqrt2$, trained by plain gradient descent with $\eta = 0.01$.
-# Without clipping, the first step is so large that the loss jumps to about $10^{20}$ and
-# training is over. Clipped to $\lVert g\rVert \le 1$, the same network trains. For
-# comparison: the same network with He initialisation needs no clipping at all — a good
-# initialisation is the first remedy, clipping the safety net. (The other remedies of F20
-# — L2 weight decay, adaptive optimisers such as Adam, dropout — appear in later lessons.)
+# too-large gain $1.5\sqrt2$, trained by plain gradient descent with $\eta = 0.01$. Its
+# first loss is about 1600 — predicting 0 everywhere would score the variance of $y$,
+# about 0.48. Without clipping, the first step is so large that the loss jumps to about
+# $10^{20}$ and training is over. Clipped to $\lVert g\rVert \le 10$, every step is at most
+# $\eta \cdot 10 = 0.1$ long: the same network **descends steadily instead of blowing up** —
+# but from that far away it needs many steps. In quick mode (60 steps) it is still far
+# above the zero predictor; in full mode (400 steps) it gets below it. The same network
+# with He initialisation needs no clipping and beats the zero predictor within 60 steps:
+# a good initialisation is the first remedy, clipping the safety net. (The other remedies
+# of F20 — L2 weight decay, adaptive optimisers such as Adam, dropout — appear in later
+# lessons.)
 
 # %%
 def regression_run(gain, max_norm, steps, lr=0.01, depth=10, width=32, seed=0):
@@ -317,36 +381,75 @@ def regression_run(gain, max_norm, steps, lr=0.01, depth=10, width=32, seed=0):
 
 steps = 60 if QUICK else 400
 runs = {
-    r"gain $1.5\sqrt{2}$, no clipping": regression_run(1.5 * np.sqrt(2), np.inf, steps),
-    r"gain $1.5\sqrt{2}$, clipped to 1": regression_run(1.5 * np.sqrt(2), 1.0, steps),
-    r"gain $\sqrt{2}$ (He), no clipping": regression_run(np.sqrt(2), np.inf, steps),
+    "gain 1.5·√2, no clipping": regression_run(1.5 * np.sqrt(2), np.inf, steps),
+    "gain 1.5·√2, clipped to 10": regression_run(1.5 * np.sqrt(2), 10.0, steps),
+    "gain √2 (He), no clipping": regression_run(np.sqrt(2), np.inf, steps),
 }
+y_reg = np.sin(np.random.default_rng(0).standard_normal((128, 4)).sum(axis=1))
+zero_mse = float(np.mean(y_reg ** 2))          # the MSE of predicting 0 everywhere
+print(f"predicting zero: MSE {zero_mse:.3f}")
 for label, (losses, norms) in runs.items():
-    print(f"{label:32s} steps run {len(losses):3d}  loss {losses[0]:.3g} -> {losses[-1]:.3g}")
+    print(f"{label:28s} steps run {len(losses):3d}  loss {losses[0]:.3g} -> {losses[-1]:.3g}")
 no_clip, clipped, he_run = (runs[k][0] for k in runs)
-assert len(no_clip) < 5 and no_clip[-1] > 1e15                 # diverges within a few steps
-assert len(clipped) == steps and clipped[-1] < 0.05 * clipped[0]  # clipping: trains
-assert he_run[-1] < 1.0                                          # good init: trains anyway
+assert 0.4 < zero_mse < 0.55 and 1000 < clipped[0] < 2500        # "about 0.48", "about 1600"
+assert len(no_clip) < 5 and no_clip[-1] > 1e15                  # diverges within a few steps
+assert len(clipped) == steps and np.all(np.isfinite(clipped))   # clipped: no blow-up ...
+assert clipped[-1] < clipped[0] / 50                            # ... and a steady descent
+if QUICK:
+    assert clipped[-1] > zero_mse                               # 60 steps: not there yet
+else:
+    assert clipped[-1] < zero_mse                               # 400 steps: below it
+assert he_run[-1] < zero_mse                                    # good init: trains anyway
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
 for label, (losses, norms) in runs.items():
-    axes[0].semilogy(losses, "o-", ms=2, label=label)
-    axes[1].semilogy(norms, "o-", ms=2, label=label)
-axes[0].set(title="training loss (MSE)", xlabel="step", ylim=(1e-2, 1e21))
-axes[1].set(title="global gradient norm before clipping", xlabel="step")
-axes[0].legend(fontsize=8)
+    short = len(losses) < 5                    # the diverged run: big markers, or it hides
+    axes[0].semilogy(losses, "o-", ms=7 if short else 2, label=label)
+    axes[1].semilogy(norms, "o-", ms=7 if short else 2, label=label)
+axes[0].axhline(zero_mse, color="0.4", ls=":", label=f"predicting 0 (MSE {zero_mse:.2f})")
+axes[0].annotate(f"no clipping: {no_clip[-1]:.0e}\nafter one step", (len(no_clip) - 1,
+                 no_clip[-1]), xytext=(8, 1e17), arrowprops=dict(arrowstyle="->"), fontsize=8)
+axes[0].set(title="training loss (MSE)", xlabel="step", ylabel="MSE", ylim=(1e-3, 1e22))
+axes[1].set(title="global gradient norm before clipping", xlabel="step",
+            ylabel=r"$\|g\|$")
+axes[1].axhline(10.0, color="tab:orange", ls=":", label="clipping threshold 10")
+axes[0].legend(fontsize=8, loc="upper right")
+axes[1].legend(fontsize=8)
 fig.tight_layout()
 
 # %% [markdown]
 # ## Exercises
 #
-# 1. Replace the sigmoid in section 3 by $2\sigma(x) - 1$ (a rescaled sigmoid with
-#    derivative up to $\tfrac12$) and predict the first-to-last gradient ratio before
-#    measuring it.
-# 2. Clip each gradient entry to $[-1, 1]$ (`p.grad.data.clip(-1, 1, out=...)`) instead of
-#    the global norm. Does training still work? Compute the cosine between the clipped and
-#    the original gradient.
-# 3. Find, for the 20-layer ReLU network, the gain at which $\|\partial L/\partial h_1\|$ and
-#    $\|\partial L/\partial h_{20}\|$ are equal. How close is it to $\sqrt 2$, and why not
-#    exactly?
+# Fill in each starter cell and run the `check(...)` line under it (`solution("03.1")`
+# shows the reference answer).
+#
+# **03.1** Replace the sigmoid in section 3 by $2\sigma(x) - 1$ (a rescaled sigmoid with
+# derivative up to $\tfrac12$). Before measuring: what upper bound does that derivative put
+# on $\|\partial L/\partial h_1\| / \|\partial L/\partial h_{20}\|$ with gain-1 weights?
+# Then measure it.
+
+# %%
+bound_rescaled_sigmoid = None     # a number
+check("03.1", bound_rescaled_sigmoid)
+
+# %% [markdown]
+# **03.2** Clip each gradient entry to $[-c, c]$ instead of the global norm: write
+# `clip_entries_(params, c)` (in place, on `p.grad.data`). Does training still work?
+# Compute the cosine between the clipped and the original gradient.
+
+# %%
+def clip_entries_(params, c):
+    ...                           # your code
+
+
+check("03.2", clip_entries_)
+
+# %% [markdown]
+# **03.3** Find, for the 20-layer ReLU network of section 3 (quick-mode sizes), the gain at
+# which $\|\partial L/\partial h_1\|$ and $\|\partial L/\partial h_{20}\|$ are equal. How
+# close is it to $\sqrt 2$, and why not exactly?
+
+# %%
+balanced_gain = None              # a number, about two decimals
+check("03.3", balanced_gain)

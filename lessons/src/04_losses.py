@@ -11,23 +11,8 @@
 # that one document prints.
 
 # %%
-import os
-import sys
-from pathlib import Path
+from course import *        # QUICK, mg, np, plt, seeds fixed; check() for the exercises
 
-QUICK = os.environ.get("MINIGRAD_FULL") != "1"
-try:
-    import minigrad as mg
-except ImportError:  # not installed: use the checkout this notebook lives in
-    sys.path.insert(0, str(next(p for p in [Path.cwd(), *Path.cwd().parents]
-                                if (p / "minigrad" / "__init__.py").exists())))
-    import minigrad as mg
-
-import matplotlib.pyplot as plt
-import numpy as np
-
-np.random.seed(0)
-mg.manual_seed(0)
 rng = np.random.default_rng(0)
 
 # %% [markdown]
@@ -85,9 +70,9 @@ pn = p.numpy()
 by_hand = pn * (g - (g * pn).sum(axis=-1, keepdims=True))
 assert np.abs(z.grad.numpy() - by_hand).max() < 1e-15
 print("softmax: max |autograd - formula| =", np.abs(z.grad.numpy() - by_hand).max())
-check = mg.gradcheck(lambda z: mg.softmax(z, axis=-1), mg.Tensor(z.numpy(), requires_grad=True))
-print("softmax gradcheck: max rel err %.1e" % check.max_rel_error)
-assert check.passed
+gc = mg.gradcheck(lambda z: mg.softmax(z, axis=-1), mg.Tensor(z.numpy(), requires_grad=True))
+print("softmax gradcheck: max rel err %.1e" % gc.max_rel_error)
+assert gc.passed
 
 # %% [markdown]
 # ## 2. Cross-entropy (F11), from logits
@@ -127,16 +112,19 @@ assert np.all(np.abs(z.grad.numpy()) <= 1)
 # gradient check at moderate logits, for the mean-reduced loss on a batch
 z_small = mg.Tensor(rng.standard_normal((6, 4)) * 3, requires_grad=True)
 labels = rng.integers(0, 4, size=6)
-check = mg.gradcheck(lambda z: mg.cross_entropy(z, labels), z_small)
-print("cross_entropy gradcheck: max abs err %.1e, max rel err %.1e" % (check.max_abs_error,
-                                                                      check.max_rel_error))
+gc = mg.gradcheck(lambda z: mg.cross_entropy(z, labels), z_small)
+print("cross_entropy gradcheck: max abs err %.1e, max rel err %.1e" % (gc.max_abs_error,
+                                                                      gc.max_rel_error))
 # (the relative error is largest on the tiniest gradient entries; lesson 07 explains why)
-assert check.passed
+assert gc.passed
 
 # %% [markdown]
 # ## 3. E07 — cross-entropy of $y = [1, 0, 1, 0]$, $\hat y = [0.3, 0.7, 0.6, 0.4]$
 #
-# The document prints $0.613$. The readings that make sense:
+# **What the document says.** D4 §4.1 (loss functions) computes the cross-entropy of the
+# labels $y = [1, 0, 1, 0]$ against the predictions $\hat y = [0.3, 0.7, 0.6, 0.4]$ with its
+# formula $-\frac1n\sum_i y_i \log \hat y_i$ and prints $0.613$. The readings that make
+# sense:
 #
 # * F11 with D4's mean, $-\frac14 \sum_i y_i \log \hat y_i = \frac{-\log 0.3 - \log 0.6}{4} = 0.4287$;
 # * binary cross-entropy (four independent yes/no predictions),
@@ -174,8 +162,8 @@ assert all(abs(v - 0.613) > 0.005 for v in readings.values())
 # and its gradient: d/dp of the binary CE is (p - y) / (p (1 - p)) / n
 bce.backward()
 assert np.allclose(pt.grad.numpy(), (p_e07 - y_e07) / (p_e07 * (1 - p_e07)) / 4)
-check = mg.gradcheck(lambda p: mg.binary_cross_entropy(p, yt), mg.Tensor(p_e07, requires_grad=True))
-assert check.passed
+gc = mg.gradcheck(lambda p: mg.binary_cross_entropy(p, yt), mg.Tensor(p_e07, requires_grad=True))
+assert gc.passed
 
 # %% [markdown]
 # ## 4. MSE (F10) and the half sum of squares (F12)
@@ -210,8 +198,8 @@ for loss_fn in (mg.mse_loss, mg.half_sse):
 # ## 5. The adversarial loss (F13), as printed and as intended
 #
 # A GAN has a discriminator $D$ that outputs the probability that its input is real, and a
-# generator $G$ that turns noise $z$ into fake samples $G(z)$. One document writes the
-# loss as
+# generator $G$ that turns noise $z$ into fake samples $G(z)$. **What the document says:**
+# D2 §2 (loss functions) gives the adversarial loss of a GAN as
 #
 # $$\mathcal L_{\text{printed}} = -\log D(G(z)) - \log\big(1 - D(z)\big).$$
 #
@@ -287,9 +275,12 @@ styles = [dict(lw=5, alpha=0.35), dict(), dict(ls="--"), dict()]   # curves 1 an
 for (label, (vals, grads)), style in zip(losses.items(), styles):
     axes[0].plot(d, vals, label=label, **style)
     axes[1].plot(d, grads, label=label, **style)
-axes[0].set(title="losses as a function of D's output", xlabel="D(input)", ylim=(-5.5, 5.5))
-axes[1].set(title="gradient w.r.t. D's logit $s$ (from backward())", xlabel="D(input)")
+axes[0].set(title="losses as a function of D's output", xlabel="D(input)", ylabel="loss",
+            ylim=(-5.5, 5.5))
+axes[1].set(title="gradient w.r.t. D's logit $s$ (from backward())", xlabel="D(input)",
+            ylabel=r"$\partial\,\mathrm{loss} / \partial s$")
 axes[0].legend(fontsize=8)
+axes[1].legend(fontsize=8)
 axes[1].axhline(0, color="0.7", lw=0.8)
 
 # the printed loss over its two arguments
@@ -297,7 +288,7 @@ grid = np.linspace(0.01, 0.99, 60)
 dg, dz = np.meshgrid(grid, grid)
 printed = printed_gan_loss(mg.Tensor(dg), mg.Tensor(dz)).numpy()
 im = axes[2].contourf(dg, dz, printed, levels=30, cmap="magma")
-fig.colorbar(im, ax=axes[2])
+fig.colorbar(im, ax=axes[2], label=r"printed loss $\mathcal{L}_\mathrm{printed}$")
 axes[2].set(title=r"printed F13: $-\log D(G(z)) - \log(1-D(z))$",
             xlabel="D(G(z))  (on a fake sample)", ylabel="D(z)  (on raw noise!)")
 fig.tight_layout()
@@ -314,9 +305,35 @@ fig.tight_layout()
 #
 # ## Exercises
 #
-# 1. Show that $-\log \mathrm{softmax}(z)_c = \log\sum_j e^{z_j} - z_c$ and derive
-#    $\partial/\partial z_j$ from that form. Check your answer at `logits` row 0.
-# 2. For float32, find the smallest logit gap $z_1 - z_2$ at which the naive softmax of
-#    $[z_1, z_2]$ returns exactly $[1, 0]$. What does the stable one return?
-# 3. Implement `mse_loss` from minigrad primitives (`-`, `**`, `mean`), gradcheck it, and
-#    compare its gradient with `mg.mse_loss` at the same inputs.
+# Fill in each starter cell and run the `check(...)` line under it (`solution("04.1")`
+# shows the reference answer).
+#
+# **04.1** Show that $-\log \mathrm{softmax}(z)_c = \log\sum_j e^{z_j} - z_c$ and derive
+# $\partial/\partial z_j$ from that form. Write it as `grad_ce(z, c)` (NumPy, one vector
+# $z$) and compare with `backward()` at `logits` row 0.
+
+# %%
+def grad_ce(z, c):
+    return None                   # your formula, a vector like z
+
+
+check("04.1", grad_ce)
+
+# %% [markdown]
+# **04.2** For float32, find the smallest integer $z$ at which the naive softmax of
+# $[z, 0]$ returns `nan`. What does the stable one return there?
+
+# %%
+first_nan_logit = None            # an integer
+check("04.2", first_nan_logit)
+
+# %% [markdown]
+# **04.3** Implement `my_mse(pred, target)` from minigrad primitives (`-`, `**`, `mean`),
+# gradcheck it, and compare its gradient with `mg.mse_loss` at the same inputs.
+
+# %%
+def my_mse(pred, target):
+    return None                   # your minigrad expression
+
+
+check("04.3", my_mse)

@@ -21,25 +21,7 @@
 # Set `MINIGRAD_FULL=1` for longer runs and finer plots; the default settings take seconds.
 
 # %%
-import os
-import sys
-from pathlib import Path
-
-QUICK = os.environ.get("MINIGRAD_FULL") != "1"
-try:
-    import minigrad as mg
-except ImportError:  # not installed: use the checkout this notebook lives in
-    sys.path.insert(0, str(next(p for p in [Path.cwd(), *Path.cwd().parents]
-                                if (p / "minigrad" / "__init__.py").exists())))
-    import minigrad as mg
-
-import matplotlib.pyplot as plt
-import numpy as np
-import optim
-
-np.random.seed(0)
-mg.manual_seed(0)
-print("minigrad", mg.__version__, "| quick mode" if QUICK else "| full mode")
+from course import *        # QUICK, mg, np, plt, optim, seeds fixed; check() for the exercises
 
 # %% [markdown]
 # ## 1. Gradient descent (F14), the step form (F15) and worked example E04
@@ -48,8 +30,8 @@ print("minigrad", mg.__version__, "| quick mode" if QUICK else "| full mode")
 #
 # $$\theta_\text{new} = \theta_\text{old} - \alpha\, \nabla_\theta J(\theta).$$
 #
-# One document (D1) writes the same thing as a *step*: $\Delta w = -\eta\,\nabla_w J(w)$, and
-# then $w = w - \Delta w$. That is a sign slip: with the minus already inside $\Delta w$, the
+# **What the document says.** D1 §2 (gradient descent) writes the same thing as a *step*,
+# $\Delta w = -\eta\,\nabla_w J(w)$, and then updates $w = w - \Delta w$. That is a sign slip: with the minus already inside $\Delta w$, the
 # update must **add** the step, $w = w + \Delta w$ (F15). Subtracting it gives
 # $w + \eta\nabla J$ — gradient *ascent*.
 #
@@ -84,8 +66,9 @@ assert abs(w_good[-1] - 1) < 0.05 and w_slip[-1] > 10
 # %% [markdown]
 # ## 2. Worked example E08 — a step from the minimum
 #
-# $J(\theta) = (\theta_1 - 1)^2 + (\theta_2 - 2)^2$, $\theta = [1, 2]$, $\alpha = 0.1$. The
-# document prints $\nabla J = [-2, -2]$ and $\theta \to [1.2, 1.8]$. On paper
+# **What the document says.** D4 §4.2 (gradient descent) takes
+# $J(\theta) = (\theta_1 - 1)^2 + (\theta_2 - 2)^2$ at $\theta = [1, 2]$ with $\alpha = 0.1$,
+# and prints $\nabla J = [-2, -2]$ and the new $\theta = [1.2, 1.8]$. On paper
 # $\nabla J = [2(\theta_1 - 1),\ 2(\theta_2 - 2)] = [0, 0]$: the starting point *is* the
 # minimum, and gradient descent stays put. The printed figures do not even agree with each
 # other: $[1, 2] - 0.1\cdot[-2, -2] = [1.2, 2.2]$. (A gradient of $[-2, -2]$ belongs to the
@@ -143,10 +126,10 @@ print("gradient of the batch mean      :", np.round(w_lin.grad.numpy(), 6))
 assert np.allclose(np.mean(per_example, axis=0), w_lin.grad.numpy(), atol=1e-14)
 
 # and the gradient of the model's loss is right (float64, central differences)
-check = mg.gradcheck(lambda w: mse(w, X_lin, y_lin), mg.Tensor(rng.standard_normal(n_feat),
+gc = mg.gradcheck(lambda w: mse(w, X_lin, y_lin), mg.Tensor(rng.standard_normal(n_feat),
                                                               requires_grad=True))
-print(check.report().splitlines()[0])
-assert check.passed
+print(gc.report().splitlines()[0])
+assert gc.passed
 
 # %% [markdown]
 # Smaller batches take more, noisier steps per pass over the data. One epoch each, with
@@ -203,6 +186,8 @@ assert curves[1][1] < curves[4][1] < curves[n_ex][1]
 # **Adam (F19)** keeps both running averages, of $g$ (momentum) and of $g^2$ (RMSprop):
 #
 # $$m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t, \qquad v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2,$$
+# D2 §3 (optimisation algorithms) prints RMSprop and Adam without the bias correction:
+#
 # $$\text{as printed in the documents:}\quad \theta_t = \theta_{t-1} - \alpha\,\frac{m_t}{\sqrt{v_t}+\varepsilon};
 #   \qquad
 #   \text{Kingma \& Ba:}\quad \hat m_t = \frac{m_t}{1-\beta_1^t},\ \hat v_t = \frac{v_t}{1-\beta_2^t},\
@@ -304,8 +289,13 @@ assert quad.passed
 #   but also lowers the largest stable $\alpha$ (at $\alpha = 0.4$ it diverges on this valley;
 #   momentum and SGD do not);
 # * RMSprop and Adam divide by $\sqrt{v} \approx |g|$, so every coordinate moves about
-#   $\alpha$ per step whatever its curvature (that is also why they hover at a distance of
-#   order $\alpha$ around the minimum when $\alpha$ stays constant).
+#   $\alpha$ per step whatever its curvature. For RMSprop that is also its weakness: as the
+#   gradient shrinks near the minimum, $\sqrt v$ shrinks with it, the step stays of order
+#   $\alpha$, and with $\alpha$ constant it ends up **hovering** — zig-zagging across the
+#   valley with steps of about $1.4\,\alpha$ while $f$ stalls near $5\cdot10^{-3}$, after
+#   having been far lower. Adam does not hover here: its first moment $m$ averages the
+#   alternating gradients of the zig-zag towards zero, so its steps do shrink and $f$ keeps
+#   falling (below $10^{-8}$).
 #
 # First, minigrad's gradient of the surface against the formula and against central
 # differences:
@@ -327,7 +317,7 @@ assert mg.gradcheck(surface, mg.Tensor([-3.0, 1.2], dtype="float64", requires_gr
 
 # %%
 start = np.array([-4.5, 1.5])
-n_steps = 60 if QUICK else 200
+n_steps = 200 if QUICK else 400
 racers = {
     "SGD  (α=0.3)": lambda ps: optim.SGD(ps, lr=0.3),
     "momentum (α=0.3, μ=0.8)": lambda ps: optim.SGD(ps, lr=0.3, momentum=0.8),
@@ -384,6 +374,22 @@ assert abs(rate - 0.8 ** 0.5) < 0.02
 # Nesterov overshoots the valley floor less than heavy-ball momentum
 assert np.abs(nes_path[:, 0]).max() <= np.abs(mom_path[:, 0]).max()
 assert nes_path[:, 0].max() < mom_path[:, 0].max()
+# ... but at alpha = 0.4 Nesterov diverges on this valley, while momentum and SGD do not
+at_04 = {name: race(make)[1][-1] for name, make in [
+    ("SGD", lambda ps: optim.SGD(ps, lr=0.4)),
+    ("momentum", lambda ps: optim.SGD(ps, lr=0.4, momentum=0.8)),
+    ("Nesterov", lambda ps: optim.SGD(ps, lr=0.4, momentum=0.8, nesterov=True))]}
+print("f after", n_steps, "steps at alpha = 0.4:", {k: f"{v:.1e}" for k, v in at_04.items()})
+assert at_04["Nesterov"] > 1e10 and at_04["SGD"] < 0.1 and at_04["momentum"] < 1e-4
+# RMSprop hovers: steps of order alpha near the minimum, f stalls well above its best
+rms_steps = np.linalg.norm(np.diff(rms_path, axis=0), axis=1)
+adam_steps = np.linalg.norm(np.diff(adam_path, axis=0), axis=1)
+print(f"last 20 steps (median length): RMSprop {np.median(rms_steps[-20:]):.3f} "
+      f"(= {np.median(rms_steps[-20:]) / 0.1:.2f} alpha), Adam {np.median(adam_steps[-20:]):.1e}; "
+      f"final f: RMSprop {rms_loss[-1]:.1e} (best {rms_loss.min():.1e}), Adam {adam_loss[-1]:.1e}")
+assert 1.2 * 0.1 < np.median(rms_steps[-20:]) < 1.6 * 0.1                 # about 1.4 alpha
+assert 3e-3 < rms_loss[-1] < 7e-3 and rms_loss.min() < 1e-6 * rms_loss[-1]  # stalls at ~5e-3
+assert adam_loss[-1] < 1e-8 and np.median(adam_steps[-20:]) < 1e-3 * 0.1    # Adam settles
 # RMSprop's first step: alpha * g / sqrt((1-beta) g^2) = alpha / sqrt(0.1) = 3.16 alpha per
 # coordinate, in the direction -sign(g) -- whatever the curvature
 first = rms_path[1] - rms_path[0]
@@ -459,53 +465,149 @@ assert adam_nobc[:, 0].max() > 1.0 > 0.5 > adam_bc[:, 0].max()
 # %% [markdown]
 # ## 7. Pictures
 #
-# Left: the paths on the contour plot of $f$ (the minimum is the star). Middle: $f$ against
-# the step number on a log scale. Right: Adam's step size with and without bias correction,
-# for a constant gradient, against the formula above.
+# Left: the paths on the contour plot of $f$ (the minimum is the star), with equal scales on
+# both axes so the valley looks as narrow as it is. Middle: $f$ against the step number on a
+# log scale. Right: Adam's step size with and without bias correction, for a constant
+# gradient, against the formula above — the curves for $g = 1$ and $g = 10^{-3}$ lie exactly
+# on top of each other (Adam's step does not depend on the gradient's scale), so the second
+# is drawn dashed over the first.
 
 # %%
 grid_n = 120 if QUICK else 400
 gx, gy = np.meshgrid(np.linspace(-5, 2, grid_n), np.linspace(-2, 2, grid_n))
 gz = 0.5 * (CURV[0] * gx ** 2 + CURV[1] * gy ** 2)
+levels = np.geomspace(0.005, 8, 10)
+colour_of = dict(zip(results, plt.cm.tab10.colors))
+style_of = dict(zip(results, ["-", "-", "-", "-", "-", "--"]))
 
-fig, axes = plt.subplots(1, 3, figsize=(17, 4.8),
-                         gridspec_kw={"width_ratios": [1.5, 1, 1]})
+fig, axes = plt.subplots(1, 3, figsize=(18, 5), gridspec_kw={"width_ratios": [1.6, 1, 1]})
 ax = axes[0]
-ax.contour(gx, gy, gz, levels=np.geomspace(0.005, 8, 14), cmap="Greys", linewidths=0.7)
-styles = ["-", "-", "-", "-", "-", "--"]
-for (name, (path, _)), style in zip(results.items(), styles):
-    ax.plot(path[:, 0], path[:, 1], style, marker=".", markersize=3, linewidth=1.1, label=name)
-ax.plot(*start, "ko")
-ax.plot(0, 0, "k*", markersize=12)
-ax.set(xlabel="x", ylabel="y", title=f"{n_steps} steps on f = ½(0.04x² + 4y²)")
-ax.legend(fontsize=7, loc="lower right")
+cs = ax.contour(gx, gy, gz, levels=levels, colors="0.45", linewidths=0.9)
+ax.clabel(cs, fmt="%.2g", fontsize=7)
+for name, (path, _) in results.items():
+    ax.plot(path[:, 0], path[:, 1], style_of[name], color=colour_of[name], marker=".",
+            markersize=3, linewidth=1.1, label=name)
+ax.plot(*start, "ko", label="start")
+ax.plot(0, 0, "k*", markersize=12, label="minimum")
+ax.set_aspect("equal")
+ax.set(xlabel="x", ylabel="y", title=f"{n_steps} steps on f = ½(0.04x² + 4y²)",
+       xlim=(-5, 2), ylim=(-2, 2))
+ax.legend(fontsize=7, loc="lower right", ncol=2)
 
 ax = axes[1]
-for (name, (_, losses)), style in zip(results.items(), styles):
-    ax.semilogy(losses, style, label=name)
+for name, (_, losses) in results.items():
+    ax.semilogy(losses, style_of[name], color=colour_of[name], label=name)
 ax.set(xlabel="step", ylabel="f", title="loss per step")
+ax.legend(fontsize=7)
 
 ax = axes[2]
-for g_scale, style in ((1.0, "-"), (1e-3, ":")):
-    ax.semilogx(ts, steps_measured[(g_scale, False)] / alpha, style,
-                label=f"as printed (F19), g = {g_scale:g}")
-    ax.semilogx(ts, steps_measured[(g_scale, True)] / alpha, style,
-                label=f"bias-corrected, g = {g_scale:g}")
-ax.semilogx(ts, theory_uncorrected / alpha, "k", linewidth=0.6, alpha=0.5,
+for corrected, colour in ((False, "tab:red"), (True, "tab:blue")):
+    name = "bias-corrected" if corrected else "as printed (F19)"
+    ax.semilogx(ts, steps_measured[(1.0, corrected)] / alpha, "-", color=colour, lw=5,
+                alpha=0.35, label=f"{name}, g = 1")
+    ax.semilogx(ts, steps_measured[(1e-3, corrected)] / alpha, "--", color=colour, lw=1.2,
+                label=f"{name}, g = 0.001 (same curve)")
+ax.semilogx(ts, theory_uncorrected / alpha, "k:", linewidth=1,
             label=r"$(1-\beta_1^t)/\sqrt{1-\beta_2^t}$")
 ax.set(xlabel="step t", ylabel="step size / α", title="Adam, constant gradient")
 ax.legend(fontsize=7)
 fig.tight_layout()
+assert np.allclose(steps_measured[(1.0, False)], steps_measured[(1e-3, False)], rtol=1e-6)
+
+# %% [markdown]
+# ### The race, frame by frame
+#
+# The same six runs as small multiples: where each optimizer is after 5, 20 and 60 steps
+# and at the end. After 5 steps the uncorrected Adam is furthest along (its early steps
+# are several times $\alpha$, section 6); by step 60 momentum and Nesterov have passed
+# every adaptive method, while plain SGD is still crawling along the valley floor, the
+# furthest from the minimum of all.
+
+# %%
+frames = [5, 20, 60, n_steps]
+fig, axes = plt.subplots(1, len(frames), figsize=(18, 3.6), sharey=True)
+for ax, t_frame in zip(axes, frames):
+    ax.contour(gx, gy, gz, levels=levels, colors="0.7", linewidths=0.7)
+    for name, (path, _) in results.items():
+        ax.plot(path[:t_frame + 1, 0], path[:t_frame + 1, 1], style_of[name],
+                color=colour_of[name], lw=0.9, alpha=0.7)
+        ax.plot(*path[t_frame], "o", color=colour_of[name], ms=6, label=name)
+    ax.plot(0, 0, "k*", markersize=10)
+    ax.set_aspect("equal")
+    ax.set(title=f"after {t_frame} steps", xlabel="x", xlim=(-5, 2), ylim=(-2, 2))
+axes[0].set_ylabel("y")
+axes[0].legend(fontsize=6, loc="lower right")
+fig.suptitle("the optimizer race on the narrow valley")
+fig.tight_layout()
+dist = {name: np.linalg.norm(path, axis=1) for name, (path, _) in results.items()}
+assert min(dist, key=lambda k: dist[k][5]) == "Adam as printed, F19 (α=0.1)"
+assert max(dist["momentum (α=0.3, μ=0.8)"][60], dist["Nesterov (α=0.3, μ=0.8)"][60]) < \
+    min(dist["RMSprop (α=0.1)"][60], dist["Adam (α=0.1)"][60],
+        dist["Adam as printed, F19 (α=0.1)"][60])
+assert dist["SGD  (α=0.3)"][60] == max(d[60] for d in dist.values())
+
+# %% [markdown]
+# ### Update-to-data ratio
+#
+# A number practitioners watch while training: the size of a step relative to the size of
+# what it changes, $\lVert \Delta\theta_t \rVert / \lVert \theta_{t-1} \rVert$ (here the
+# "data" is the distance to the minimum, which sits at the origin). Plain SGD's ratio
+# settles at $\alpha\lambda_\text{min} = 0.3 \cdot 0.04 = 0.012$: once the zig-zag has died,
+# only the slow direction is left. RMSprop's climbs above 1 — its steps are larger than
+# the distance left, the hovering seen above. In a real network (lesson 06) the same
+# ratio, per layer, tells whether the learning rate is too small (ratios far below
+# $10^{-3}$), about right, or too large (near 1).
+
+# %%
+fig, ax = plt.subplots(figsize=(7, 4))
+ratios = {}
+for name, (path, _) in results.items():
+    ratios[name] = (np.linalg.norm(np.diff(path, axis=0), axis=1)
+                    / np.linalg.norm(path[:-1], axis=1))
+    ax.semilogy(np.arange(1, n_steps + 1), ratios[name], style_of[name],
+                color=colour_of[name], lw=1, label=name)
+ax.axhline(0.3 * 0.04, color="0.4", ls=":", label=r"$\alpha\lambda_\min = 0.012$")
+ax.set(xlabel="step t", ylabel=r"$\|\Delta\theta_t\| \,/\, \|\theta_{t-1}\|$",
+       title="update-to-data ratio on the valley")
+ax.legend(fontsize=7, ncol=2)
+fig.tight_layout()
+print({name: f"{r[-1]:.3g}" for name, r in ratios.items()}, "(last step)")
+assert np.isclose(ratios["SGD  (α=0.3)"][-1], 0.012, rtol=0.01)
+assert ratios["RMSprop (α=0.1)"][-1] > 1
 
 # %% [markdown]
 # ## Exercises
 #
-# 1. Rotate the valley by 45° ($f = \frac12\theta^\top R^\top \mathrm{diag}(0.04, 4) R\,\theta$).
-#    Momentum does not care; RMSprop and Adam lose much of their advantage. Why? (Hint: they
-#    rescale *coordinates*, not directions.)
-# 2. Show that for SGD on a quadratic the best constant learning rate is
-#    $\alpha^* = 2/(\lambda_\text{min} + \lambda_\text{max})$ and that the contraction per step is
-#    then $(\kappa - 1)/(\kappa + 1)$. Check it on the valley.
-# 3. Replace Adam's $\varepsilon = 10^{-8}$ by $\varepsilon = 1$ in section 6 with $g = 10^{-3}$.
-#    What happens to the "scale-free" step, and which optimizer of this lesson does Adam now
-#    resemble?
+# Fill in each starter cell and run the `check(...)` line under it (`solution("05.1")`
+# shows the reference answer).
+#
+# **05.1** Rotate the valley by 45°: write `rotated_surface(p)` for
+# $f = \frac12\theta^\top R^\top \mathrm{diag}(0.04, 4) R\,\theta$. Then race the optimizers on
+# it. Momentum does not care; RMSprop and Adam lose much of their advantage. Why? (Hint:
+# they rescale *coordinates*, not directions.)
+
+# %%
+def rotated_surface(p):
+    return None                   # a minigrad expression of the Tensor p = [x, y]
+
+
+check("05.1", rotated_surface)
+
+# %% [markdown]
+# **05.2** Show that for SGD on a quadratic the best constant learning rate is
+# $\alpha^* = 2/(\lambda_\text{min} + \lambda_\text{max})$ and that the contraction per step is
+# then $(\kappa - 1)/(\kappa + 1)$. Give both numbers for the valley, and check them with
+# `race`.
+
+# %%
+alpha_star, rate_star = None, None
+check("05.2", (alpha_star, rate_star))
+
+# %% [markdown]
+# **05.3** Replace Adam's $\varepsilon = 10^{-8}$ by $\varepsilon = 1$ in section 6 with
+# $g = 10^{-3}$. What step size does Adam settle to, what happens to the "scale-free" step,
+# and which optimizer of this lesson does Adam now resemble?
+
+# %%
+settled_step_eps1 = None          # a number
+check("05.3", settled_step_eps1)

@@ -300,11 +300,14 @@ assert result.passed
 # %% [markdown]
 # ## 4. X3 — the document's code, and why it cannot run
 #
-# The document cuts its training text into windows of 100 characters, each paired with the
-# character that follows, so the number of training examples is `len(text) - 100`. Its text
-# is 43 characters long: $43 - 100 < 0$ windows, so the training set is **empty** and
-# training fails before the first step. Here is the same construction on a 43-character
-# string (our own, of the same length):
+# **What the document does.** D0 §5.2 builds the model in Keras (an embedding of 16, LSTM
+# layers of 32 units returning full sequences with per-step dense layers, a softmax over the
+# vocabulary, Adam, categorical cross-entropy) and trains it on one sentence of 43
+# characters. It cuts that text into windows of 100 characters, each paired with the
+# character that follows, so the number of training examples is `len(text) - 100`:
+# $43 - 100 < 0$ windows, so the training set is **empty** and training fails before the
+# first step. Here is the same construction on a 43-character string (our own, of the same
+# length):
 
 # %%
 def windows(text, seq_len):

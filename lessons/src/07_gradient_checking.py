@@ -98,6 +98,8 @@ for dtype, by_kind in errors.items():
 # predicts (+1 and +2 on the right, −1 on the left).
 
 # %%
+flat = hs < 1e-9                                      # steps far below 1e-7 |x|
+assert np.all(errors["float32"]["central"][flat] == 1.0)   # x + h == x: the difference is 0
 h64, e64 = best["float64", "central"]
 h32, e32 = best["float32", "central"]
 assert 1e-7 <= h64 <= 1e-4, h64
@@ -156,7 +158,8 @@ fig.tight_layout()
 #
 # * float64, $\varepsilon = 10^{-6}$: relative errors around $10^{-7}$ to $10^{-11}$ (larger only
 #   on entries whose gradient is itself tiny, where the *absolute* error is what counts);
-# * float32, $\varepsilon = 10^{-3}$: around $10^{-3}$ to $10^{-5}$ — the bottom of the orange V;
+# * float32, $\varepsilon = 10^{-3}$: around $10^{-3}$ to $10^{-5}$ — the bottom of the orange V
+#   (typical entries; the worst single entry can be far worse, see below);
 # * float32 with the float64 step $\varepsilon = 10^{-6}$: errors of order $10^{-1}$,
 #   a *false alarm* caused by roundoff alone.
 #
@@ -385,6 +388,10 @@ near_kink = mg.Tensor([1e-8, -0.7, 0.9], dtype="float64", requires_grad=True)
 kink = mg.gradcheck(mg.relu, near_kink, raise_exception=False)
 print(kink.report().splitlines()[1])
 assert not kink.passed and kink.inputs[0].worst_index == (0,)
+relu = lambda v: max(v, 0.0)
+straddle = (relu(1e-8 + 1e-6) - relu(1e-8 - 1e-6)) / 2e-6
+print(f"central difference of ReLU at 1e-8: {straddle:.3f} (backward says 1)")
+assert abs(straddle - 0.5) < 0.01
 assert mg.gradcheck(mg.relu, mg.Tensor([0.3, -0.7, 0.9], dtype="float64",
                                        requires_grad=True)).passed
 

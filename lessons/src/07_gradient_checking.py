@@ -423,7 +423,8 @@ ax.invert_yaxis()
 ax.axvspan(1e-11, 1e-7, color="tab:green", alpha=0.1, label="correct, float64")
 ax.axvspan(1e-5, 1e-3, color="tab:olive", alpha=0.1, label="correct, float32")
 ax.axvspan(1e-1, 1e1, color="tab:red", alpha=0.1, label="a real bug")
-ax.set(xlabel="norm-wise relative error", xlim=(1e-12, 10))
+ax.set(xlabel="norm-wise relative error (log scale)", xlim=(1e-12, 10),
+       title="what gradcheck shows: correct backwards, false alarms, real bugs")
 ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=8)
 fig.tight_layout()
 

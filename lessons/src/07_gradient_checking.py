@@ -14,23 +14,9 @@
 # one that a naive check would miss.
 
 # %%
-import os
-import sys
-from pathlib import Path
+from course import *            # QUICK, mg, np, plt, layers, optim; seeds fixed (0)
+from exercises import check, hint, solution
 
-QUICK = os.environ.get("MINIGRAD_FULL") != "1"
-try:
-    import minigrad as mg
-except ImportError:  # not installed: use the checkout this notebook lives in
-    sys.path.insert(0, str(next(p for p in [Path.cwd(), *Path.cwd().parents]
-                                if (p / "minigrad" / "__init__.py").exists())))
-    import minigrad as mg
-
-import matplotlib.pyplot as plt
-import numpy as np
-
-np.random.seed(0)
-mg.manual_seed(0)
 rng = np.random.default_rng(0)
 
 # %% [markdown]
@@ -112,6 +98,8 @@ for dtype, by_kind in errors.items():
 # predicts (+1 and +2 on the right, −1 on the left).
 
 # %%
+flat = hs < 1e-9                                      # steps far below 1e-7 |x|
+assert np.all(errors["float32"]["central"][flat] == 1.0)   # x + h == x: the difference is 0
 h64, e64 = best["float64", "central"]
 h32, e32 = best["float32", "central"]
 assert 1e-7 <= h64 <= 1e-4, h64
@@ -170,7 +158,8 @@ fig.tight_layout()
 #
 # * float64, $\varepsilon = 10^{-6}$: relative errors around $10^{-7}$ to $10^{-11}$ (larger only
 #   on entries whose gradient is itself tiny, where the *absolute* error is what counts);
-# * float32, $\varepsilon = 10^{-3}$: around $10^{-3}$ to $10^{-5}$ — the bottom of the orange V;
+# * float32, $\varepsilon = 10^{-3}$: around $10^{-3}$ to $10^{-5}$ — the bottom of the orange V
+#   (typical entries; the worst single entry can be far worse, see below);
 # * float32 with the float64 step $\varepsilon = 10^{-6}$: errors of order $10^{-1}$,
 #   a *false alarm* caused by roundoff alone.
 #
@@ -249,15 +238,52 @@ for silly in ("float64, eps 1e-1", "float64, eps 1e-12", "float64, eps 1e-14"):
 assert not mg.gradcheck(f, x64, eps=1e-14, raise_exception=False).passed
 
 # %% [markdown]
-# So, for a **correct** backward:
+# Why is the worst entry so much worse than the norm-wise figure? Look at where it sits:
+
+# %%
+def worst_entry(fn, x, eps):
+    """(index, true gradient there, absolute error there) of the worst relative error."""
+    weights = []
+    numeric = numerical_grad(fn, [x], 0, eps, weights)
+    probe = mg.Tensor(x.numpy(), requires_grad=True)
+    (fn(probe) * weights[0]).sum().backward()
+    analytic = probe.grad.numpy().astype(np.float64)
+    rel = np.abs(analytic - numeric) / np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)),
+                                                  1e-12)
+    i = np.unravel_index(rel.argmax(), rel.shape)
+    return i, analytic[i], abs(analytic[i] - numeric[i]), np.median(np.abs(analytic))
+
+
+where, g_there, abs_err, typical = worst_entry(f, x32, 1e-3)
+print(f"float32, eps 1e-3: worst entry {tuple(int(k) for k in where)}: gradient there "
+      f"{g_there:.1e} (typical entry {typical:.2f}), absolute error {abs_err:.1e}")
+assert abs(g_there) < 1e-3 * typical            # a gradient ~1000x smaller than the others
+assert abs_err < 1e-4                           # ... with an ordinary absolute error
+
+# %% [markdown]
+# The worst float32 entry is one whose true gradient is about a thousand times smaller than
+# the typical one: its *absolute* error is as small as everybody else's, but divided by a
+# tiny gradient it becomes a relative error of tenths. So, for a **correct** backward
+# (the numbers of the table above, asserted below):
 #
 # | dtype, step | norm-wise relative error | worst entry |
 # |---|---|---|
-# | float64, $\varepsilon = 10^{-6}$ | $10^{-9}$ – $10^{-11}$ | up to $\sim10^{-6}$ on tiny entries |
-# | float32, $\varepsilon = 10^{-2}$ – $10^{-3}$ | $10^{-3}$ – $10^{-5}$ | up to $\sim10^{-2}$ |
+# | float64, $\varepsilon = 10^{-6}$ | $10^{-9}$ – $10^{-11}$ | up to $\sim10^{-6}$, on entries whose gradient is tiny |
+# | float32, $\varepsilon = 10^{-2}$ – $10^{-3}$ | $10^{-3}$ – $10^{-5}$ | up to a few tenths ($5\cdot10^{-2}$ and $3\cdot10^{-1}$ here), on the same tiny entry |
 # | float32, $\varepsilon = 10^{-6}$ | $\sim10^{-1}$: a false alarm | $\sim 1$ |
 #
-# and a **wrong** backward shows $10^{-1}$ or more in both measures, whatever the dtype.
+# and a **wrong** backward shows $10^{-1}$ or more in both measures, whatever the dtype
+# (section 4). In float32, trust the norm-wise figure; `gradcheck`'s tolerance
+# $\text{atol} + \text{rtol}\,|n|$ does the same by letting tiny entries pass on their
+# absolute error.
+
+# %%
+assert 1e-11 <= table["float64, eps 1e-6"][1] <= 1e-9 and table["float64, eps 1e-6"][0] <= 1e-5
+for eps in ("1e-2", "1e-3"):
+    worst, normwise = table[f"float32, eps {eps}"]
+    assert 1e-5 <= normwise <= 1e-3, (eps, normwise)
+    assert 1e-2 <= worst < 1.0, (eps, worst)                      # "up to a few tenths"
+assert table["float32, eps 1e-6"][1] > 3e-2 and table["float32, eps 1e-6"][0] > 0.5
 
 # %% [markdown]
 # ## 4. A planted bug, caught
@@ -362,6 +388,10 @@ near_kink = mg.Tensor([1e-8, -0.7, 0.9], dtype="float64", requires_grad=True)
 kink = mg.gradcheck(mg.relu, near_kink, raise_exception=False)
 print(kink.report().splitlines()[1])
 assert not kink.passed and kink.inputs[0].worst_index == (0,)
+relu = lambda v: max(v, 0.0)
+straddle = (relu(1e-8 + 1e-6) - relu(1e-8 - 1e-6)) / 2e-6
+print(f"central difference of ReLU at 1e-8: {straddle:.3f} (backward says 1)")
+assert abs(straddle - 0.5) < 0.01
 assert mg.gradcheck(mg.relu, mg.Tensor([0.3, -0.7, 0.9], dtype="float64",
                                        requires_grad=True)).passed
 
@@ -393,18 +423,56 @@ ax.invert_yaxis()
 ax.axvspan(1e-11, 1e-7, color="tab:green", alpha=0.1, label="correct, float64")
 ax.axvspan(1e-5, 1e-3, color="tab:olive", alpha=0.1, label="correct, float32")
 ax.axvspan(1e-1, 1e1, color="tab:red", alpha=0.1, label="a real bug")
-ax.set(xlabel="norm-wise relative error", xlim=(1e-12, 10))
+ax.set(xlabel="norm-wise relative error (log scale)", xlim=(1e-12, 10),
+       title="what gradcheck shows: correct backwards, false alarms, real bugs")
 ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=8)
 fig.tight_layout()
 
 # %% [markdown]
 # ## Exercises
 #
-# 1. Repeat section 2 with $f(x) = e^{x}$ at $x \in [5, 6]$. The function values are large
-#    now: how does the roundoff branch move, and does the best $h$ change?
-# 2. The *complex-step* derivative $\operatorname{Im} f(x + ih)/h$ has no subtraction, hence
-#    no roundoff branch. Try it in NumPy for $f(x) = \sigma(x\tanh x)$ with $h = 10^{-20}$
-#    and compare with `exact`. Why can minigrad's gradcheck not use it directly?
-# 3. Plant a bug in broadcasting: a `Function` computing `a + b` whose backward returns
-#    `grad` for `b` without summing over the broadcast axis. What does `gradcheck` say when
-#    `b` has shape `(1, 4)` and `a` shape `(3, 4)`?
+# Each exercise has a starter cell (fill it in) and a check cell: `check("07.1", answer)`
+# prints *correct* or a hint, and never the solution; `solution("07.1")` shows it when you
+# ask for it.
+#
+# **07.1** Repeat section 2 with $f(x) = e^{x}$ at 200 points of $[5, 6]$ (float64, central
+# differences, `hs = np.logspace(-12, 0, 97)`, median relative error). The function values
+# are large now: how does the roundoff branch move, and does the best $h$ change? Give the
+# best step as a float.
+
+# %%
+best_h_exp = None        # your measured best step, e.g. hs[np.argmin(median_errors)]
+
+# %%
+check("07.1", best_h_exp)
+
+# %% [markdown]
+# **07.2** The *complex-step* derivative $\operatorname{Im} f(x + ih)/h$ has no subtraction,
+# hence no roundoff branch. Write `complex_step(f, x, h)` in NumPy, try it for
+# $f(x) = \sigma(x\tanh x)$ with $h = 10^{-20}$ and compare with `exact`. Why can minigrad's
+# gradcheck not use it directly?
+
+# %%
+def complex_step(f, x, h=1e-20):
+    raise NotImplementedError("your code here")
+
+
+# %%
+check("07.2", complex_step)
+
+# %% [markdown]
+# **07.3** Plant a bug in broadcasting: a `Function` computing `a + b` whose backward returns
+# `grad` for `b` without summing over the broadcast axis. What does `gradcheck` say when `b`
+# has shape `(1, 4)` and `a` shape `(3, 4)`? Then fix the backward and check the fixed class.
+
+# %%
+class AddBroadcast(mg.Function):
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, grad):
+        return grad, grad                  # the planted bug: fix it
+
+
+# %%
+check("07.3", AddBroadcast)

@@ -20,28 +20,15 @@
 # minigrad, 46 distinct characters) stands in for the document's text.
 
 # %%
-import os
-import sys
-from pathlib import Path
+import time
 
-QUICK = os.environ.get("MINIGRAD_FULL") != "1"
-try:
-    import minigrad as mg
-except ImportError:  # not installed: use the checkout this notebook lives in
-    sys.path.insert(0, str(next(p for p in [Path.cwd(), *Path.cwd().parents]
-                                if (p / "minigrad" / "__init__.py").exists())))
-    import minigrad as mg
-
-import layers
-import matplotlib.pyplot as plt
-import numpy as np
-import optim
+from course import *            # QUICK, mg, np, plt, layers, optim; seeds fixed (0)
+from exercises import check, hint, solution
+from minigrad.autograd import iter_graph
 from minigrad.datasets import load_text
+from minigrad.ops.fused import lstm as lstm_fused, lstm_reference
 
-np.random.seed(0)
-mg.manual_seed(0)
 rng = np.random.default_rng(0)
-print("minigrad", mg.__version__, "| quick mode" if QUICK else "| full mode")
 
 # %% [markdown]
 # ## 1. The two cells (F30)
@@ -116,7 +103,12 @@ assert np.allclose(c_layer.numpy(), c_eq.numpy(), atol=1e-15)
 # gradient is only multiplied by the forget gate — no weight matrix, no squashing derivative.
 # That is the LSTM's "gradient highway" (section 6 measures it).
 #
-# We code these lines in plain NumPy and compare them with `backward()` on `layers.LSTMCell`.
+# We code these lines in plain NumPy and compare them with what autograd computes on the
+# **composed** cell of section 1, `lstm_step_from_equations`: a matrix product, slices,
+# `sigmoid`, `tanh`, products and sums, each a primitive op with its own three-line
+# backward. Autograd knows nothing about LSTMs there; if it agrees with the derivation,
+# the derivation is right. (`layers.LSTMCell` is no witness for this: for speed its
+# backward is itself derived by hand, the same lines as below — section 2b.)
 
 # %%
 def lstm_step_backward_by_hand(x, h_prev, c_prev, W_ih, W_hh, b, dh, dc_next):
@@ -137,18 +129,149 @@ def lstm_step_backward_by_hand(x, h_prev, c_prev, W_ih, W_hh, b, dh, dc_next):
 
 dh = rng.standard_normal((B, H))
 dc_next = rng.standard_normal((B, H))
-h_layer, c_layer = cell(x, (h0, c0))
-((h_layer * mg.Tensor(dh)).sum() + (c_layer * mg.Tensor(dc_next)).sum()).backward()
 manual = lstm_step_backward_by_hand(x.numpy(), h0.numpy(), c0.numpy(), cell.weight_ih.numpy(),
                                     cell.weight_hh.numpy(),
                                     cell.bias_ih.numpy() + cell.bias_hh.numpy(), dh, dc_next)
-autograd = {"W_ih": cell.weight_ih.grad, "W_hh": cell.weight_hh.grad, "b": cell.bias_ih.grad,
-            "x": x.grad, "h_prev": h0.grad, "c_prev": c0.grad}
+
+
+def autograd_of(step):
+    """Gradients of sum(h * dh) + sum(c * dc_next) through `step`, by backward()."""
+    for t in (x, h0, c0, *cell.parameters()):
+        t.grad = None
+    h_new, c_new = step()
+    ((h_new * mg.Tensor(dh)).sum() + (c_new * mg.Tensor(dc_next)).sum()).backward()
+    return {"W_ih": cell.weight_ih.grad.numpy(), "W_hh": cell.weight_hh.grad.numpy(),
+            "b": cell.bias_ih.grad.numpy(), "b_hh": cell.bias_hh.grad.numpy(),
+            "x": x.grad.numpy(), "h_prev": h0.grad.numpy(), "c_prev": c0.grad.numpy()}
+
+
+composed = autograd_of(lambda: lstm_step_from_equations(x, h0, c0, cell.weight_ih, cell.weight_hh,
+                                                        cell.bias_ih, cell.bias_hh))
+fused = autograd_of(lambda: cell(x, (h0, c0)))
+print(f"{'':9s} {'by hand vs autograd (composed)':>31s} {'by hand vs LSTMCell (fused)':>28s}")
 for name, value in manual.items():
-    diff = np.abs(autograd[name].numpy() - value).max()
-    print(f"d{name:7s} max |by hand - autograd| = {diff:.1e}")
-    assert diff < 1e-13, name
-assert np.array_equal(cell.bias_ih.grad.numpy(), cell.bias_hh.grad.numpy())  # same gradient
+    d_comp = np.abs(composed[name] - value).max()
+    d_fused = np.abs(fused[name] - value).max()
+    print(f"d{name:7s} {d_comp:31.1e} {d_fused:28.1e}")
+    assert d_comp < 1e-13 and d_fused < 1e-13, name
+assert np.array_equal(composed["b"], composed["b_hh"])       # b_ih and b_hh: same gradient
+
+# %% [markdown]
+# ## 2b. Through time, and the two ways minigrad runs an LSTM
+#
+# Over a sequence the step backward runs from the last step to the first, each step handing
+# $\bar h_{t-1}$ and $\bar c_{t-1}$ to the one before and adding its weight gradients to a
+# running sum: **backpropagation through time** (BPTT). Written out in NumPy with the step
+# function above:
+
+# %%
+def bptt_by_hand(xs, h0_, c0_, W_ih, W_hh, b, dhs):
+    """Gradients of sum_t <h_t, dhs[t]> for an LSTM run over xs (T, B, D), by hand."""
+    hs, cs = [h0_], [c0_]
+    H_ = h0_.shape[1]
+    for x_t in xs:                                           # forward, keeping the states
+        pre = x_t @ W_ih.T + hs[-1] @ W_hh.T + b
+        sig = 1 / (1 + np.exp(-pre))
+        c_t = sig[:, H_:2 * H_] * cs[-1] + sig[:, :H_] * np.tanh(pre[:, 2 * H_:3 * H_])
+        hs.append(sig[:, 3 * H_:] * np.tanh(c_t))
+        cs.append(c_t)
+    grads = {"W_ih": 0, "W_hh": 0, "b": 0, "x": np.zeros_like(xs)}
+    dh_future, dc_future = np.zeros_like(h0_), np.zeros_like(c0_)
+    for t in reversed(range(len(xs))):                        # backward, last step first
+        g = lstm_step_backward_by_hand(xs[t], hs[t], cs[t], W_ih, W_hh, b,
+                                       dhs[t] + dh_future, dc_future)
+        for name in ("W_ih", "W_hh", "b"):
+            grads[name] = grads[name] + g[name]
+        grads["x"][t] = g["x"]
+        dh_future, dc_future = g["h_prev"], g["c_prev"]
+    grads["h0"], grads["c0"] = dh_future, dc_future
+    return grads
+
+
+T_seq = 12
+xs = mg.Tensor(rng.standard_normal((T_seq, B, D)), requires_grad=True)       # time-major
+dhs = rng.standard_normal((T_seq, B, H))
+params = (cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
+by_hand = bptt_by_hand(xs.numpy(), h0.numpy(), c0.numpy(), cell.weight_ih.numpy(),
+                       cell.weight_hh.numpy(), cell.bias_ih.numpy() + cell.bias_hh.numpy(), dhs)
+
+
+def run_layer(lstm_fn):
+    """Output, loss, op count and gradients of one LSTM layer over xs, run by lstm_fn."""
+    for t in (xs, h0, c0, *params):
+        t.grad = None
+    out = lstm_fn(xs, h0, c0, *params)                         # (2, T, B, H): h's and c's
+    loss = (out[0] * mg.Tensor(dhs)).sum()
+    n_ops = sum(1 for t in iter_graph(loss) if t.grad_fn is not None)
+    loss.backward()
+    grads = {"W_ih": cell.weight_ih.grad.numpy(), "W_hh": cell.weight_hh.grad.numpy(),
+             "b": cell.bias_ih.grad.numpy(), "x": xs.grad.numpy(), "h0": h0.grad.numpy(),
+             "c0": c0.grad.numpy()}
+    return out.numpy(), n_ops, grads
+
+
+out_f, ops_fused, g_fused = run_layer(lstm_fused)
+out_c, ops_composed, g_composed = run_layer(lstm_reference)
+assert np.allclose(out_f, out_c, rtol=0, atol=1e-14)
+for name, value in by_hand.items():
+    assert np.abs(g_composed[name] - value).max() < 1e-12, name      # by hand = autograd
+    assert np.abs(g_fused[name] - value).max() < 1e-12, name         # ... = the fused op
+print(f"BPTT over {T_seq} steps: by hand = autograd on the composed LSTM = the fused LSTM "
+      "(every gradient to 1e-12)")
+print(f"graph of the loss: {ops_fused} op nodes fused, {ops_composed} composed "
+      f"({ops_composed / T_seq:.0f} per time step)")
+assert ops_fused <= 5 and 15 * T_seq <= ops_composed <= 30 * T_seq     # "about twenty" a step
+
+# %% [markdown]
+# `minigrad.ops.lstm` (what `layers.LSTMCell` and `layers.LSTM` call) is **one graph node**
+# for the whole sequence: its forward does all $T$ steps on raw arrays, its backward is the
+# BPTT loop above, written once by hand (`minigrad/ops/fused.py`, class `LSTM`; its
+# docstring lists the same lines). `minigrad.ops.fused.lstm_reference` is its composed twin:
+# the equations of section 1 with primitive ops, about twenty graph nodes per time step,
+# differentiated by autograd alone. Both give the same numbers (just asserted); they differ
+# in what you can see and in speed:
+
+# %%
+T_big, B_big, H_big = (32, 8, 32) if QUICK else (64, 32, 128)      # full: W2's size
+big = [mg.Tensor(rng.standard_normal(shape).astype("float32"), requires_grad=True)
+       for shape in ((T_big, B_big, H_big), (B_big, H_big), (B_big, H_big), (4 * H_big, H_big),
+                     (4 * H_big, H_big), (4 * H_big,), (4 * H_big,))]
+
+
+def seconds_per_step(lstm_fn, repeats=5):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        lstm_fn(*big)[0].sum().backward()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+t_fused, t_composed = seconds_per_step(lstm_fused), seconds_per_step(lstm_reference)
+print(f"forward + backward, T = {T_big}, batch {B_big}, H = {H_big} (float32): "
+      f"fused {1000 * t_fused:.1f} ms, composed {1000 * t_composed:.1f} ms "
+      f"({t_composed / t_fused:.1f}x; timings vary with the machine and its load)")
+
+# %% [markdown]
+# The fused op runs **by default**, because it is faster: one node instead of twenty per
+# step means fewer temporaries and far less bookkeeping in the backward loop. In the
+# project's benchmark (`docs/benchmarks.md`, workload W2: a one-layer LSTM, batch 32, 64
+# steps, 128 units, a whole training step) fusing the LSTM took a step from about 38 ms to
+# about 14 ms. The ratio printed above is measured here and now; it varies with the sizes,
+# the machine and whatever else runs on it, so the lesson prints it and asserts only what
+# cannot vary: the same gradients, and one node against hundreds.
+# To *see* backpropagation through time instead, switch every fused op of the library to its
+# composed twin:
+#
+# ```python
+# with mg.use_fused(False):          # or MINIGRAD_FUSED=0 in the environment
+#     h, c = cell(x, (h0, c0))       # now twenty primitive ops per step
+#     loss.backward(trace=True)      # one block of trace lines per time step
+# ```
+#
+# Then `backward(trace=True)`, `minigrad.viz.draw_graph` and a debugger show every
+# primitive op of every step. (This lesson calls `lstm_reference` directly, which is
+# exactly what `use_fused(False)` makes the layers do.)
 
 # %% [markdown]
 # ## 3. Gradient checks
@@ -177,11 +300,14 @@ assert result.passed
 # %% [markdown]
 # ## 4. X3 — the document's code, and why it cannot run
 #
-# The document cuts its training text into windows of 100 characters, each paired with the
-# character that follows, so the number of training examples is `len(text) - 100`. Its text
-# is 43 characters long: $43 - 100 < 0$ windows, so the training set is **empty** and
-# training fails before the first step. Here is the same construction on a 43-character
-# string (our own, of the same length):
+# **What the document does.** D0 §5.2 builds the model in Keras (an embedding of 16, LSTM
+# layers of 32 units returning full sequences with per-step dense layers, a softmax over the
+# vocabulary, Adam, categorical cross-entropy) and trains it on one sentence of 43
+# characters. It cuts that text into windows of 100 characters, each paired with the
+# character that follows, so the number of training examples is `len(text) - 100`:
+# $43 - 100 < 0$ windows, so the training set is **empty** and training fails before the
+# first step. Here is the same construction on a 43-character string (our own, of the same
+# length):
 
 # %%
 def windows(text, seq_len):
@@ -209,8 +335,9 @@ assert len(windows(corpus, 100)) > 4000
 # A model that knows nothing predicts every character with probability $1/46$: loss
 # $\ln 46 \approx 3.83$ nats per character. The document's sequence length (100) is used in
 # full mode; quick mode uses shorter windows (and a larger learning rate than Keras' default
-# $10^{-3}$, so that a few hundred steps suffice). Neither trains longer than ~600 steps:
-# the corpus is so small that the model would start memorising it (exercise 2).
+# $10^{-3}$, so that a few hundred steps suffice): 300 Adam steps in quick mode, 600 in full
+# mode (printed below). Neither trains longer: the corpus is so small that the model would
+# start memorising it (exercise 08.2).
 
 # %%
 chars = sorted(set(corpus))
@@ -224,6 +351,7 @@ V = len(chars)
 seq_len, batch, steps, lr = (48, 32, 300, 1e-2) if QUICK else (100, 32, 600, 3e-3)
 print(f"vocabulary {V}, train {len(train_ids)} / validation {len(val_ids)} characters; "
       f"windows of {seq_len}, batches of {batch}, {steps} Adam steps at lr {lr}")
+assert V == 46 and steps == (300 if QUICK else 600) and seq_len == (48 if QUICK else 100)
 
 
 def random_windows(data, n, length, rng):
@@ -282,6 +410,7 @@ def real_word_fraction(text):
 
 print(f"real words: before {real_word_fraction(before_text):.2f}, "
       f"after {real_word_fraction(after_text):.2f}")
+assert len(history.losses) == steps
 assert abs(before_val - np.log(V)) < 0.2            # untrained: about ln 46
 assert history.losses[0] > 3.5 and np.mean(history.losses[-20:]) < (2.2 if QUICK else 1.6)
 assert after_val < before_val - 1.3                  # the loss drops a lot, on unseen text too
@@ -376,19 +505,55 @@ ax = axes[1]
 for name, g in flows.items():
     ax.semilogy(np.arange(T_flow), g / g[-1], label=name)
 ax.set(xlabel="time step t",
-       ylabel=r"$\|\partial L/\partial h_t\| \,/\, \|\partial L/\partial h_T\|$",
+       ylabel=r"$\|\partial L/\partial h_t\| \,/\, \|\partial L/\partial h_T\|$ (log scale)",
        title=f"gradient through time (loss on step {T_flow - 1} only)")
-ax.legend()
+ax.legend(title="cell at initialisation")
 fig.tight_layout()
 
 # %% [markdown]
 # ## Exercises
 #
-# 1. Section 6 uses untrained cells. Repeat the measurement with the trained `CharLSTM`
-#    (its `lstm` layer's weights: `model.lstm.layer_parameters(0)`). How large did the
-#    forget gates become during training?
-# 2. Train the character model for 1 500 steps and record the validation loss every 100
-#    steps. When does it start to rise while the training loss keeps falling? Repeat with
-#    `hidden_size=8` and `hidden_size=128`: which one memorises first?
-# 3. Derive the backward pass of the RNN cell on paper (as in section 2) and add it to the
-#    check of section 2.
+# Each exercise has a starter cell and a check cell: `check("08.1", answer)` prints
+# *correct* or a hint; `solution("08.1")` shows a solution when you ask for it.
+#
+# **08.1** Section 6 uses untrained cells. To repeat the measurement with the trained
+# `CharLSTM`, you need its forget gates. Write `forget_gate(x, h, W_ih, W_hh, b_ih, b_hh)`
+# (NumPy arrays, PyTorch's gate order $i, f, g, o$) returning $f_t$ for one step; then apply
+# it to `model.lstm.layer_parameters(0)` along the validation text. How large did the
+# forget gates become during training?
+
+# %%
+def forget_gate(x, h, W_ih, W_hh, b_ih, b_hh):
+    raise NotImplementedError("your code here")
+
+
+# %%
+check("08.1", forget_gate)
+
+# %% [markdown]
+# **08.2** Train the character model for 1 500 steps and record the validation loss every
+# 100 steps. When does it start to rise while the training loss keeps falling? Repeat with
+# `hidden_size=8` and `hidden_size=128`: which one memorises first? To decide where to stop,
+# write `early_stop(val_losses, patience)`: the index of the best (lowest) validation loss
+# seen before `patience` evaluations in a row fail to improve on it (or before the end).
+
+# %%
+def early_stop(val_losses, patience=3):
+    raise NotImplementedError("your code here")
+
+
+# %%
+check("08.2", early_stop)
+
+# %% [markdown]
+# **08.3** Derive the backward pass of the RNN cell $h = \tanh(x W_{ih}^\top + h_{-1} W_{hh}^\top
+# + b)$ on paper (as in section 2) and code it: `rnn_step_backward(x, h_prev, W_ih, W_hh, b,
+# dh)` returning a dict with the gradients `"W_ih"`, `"W_hh"`, `"b"`, `"x"`, `"h_prev"`.
+
+# %%
+def rnn_step_backward(x, h_prev, W_ih, W_hh, b, dh):
+    raise NotImplementedError("your code here")
+
+
+# %%
+check("08.3", rnn_step_backward)

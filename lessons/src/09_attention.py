@@ -19,26 +19,14 @@
 
 # %%
 import math
-import os
-import sys
-from pathlib import Path
+import time
 
-QUICK = os.environ.get("MINIGRAD_FULL") != "1"
-try:
-    import minigrad as mg
-except ImportError:  # not installed: use the checkout this notebook lives in
-    sys.path.insert(0, str(next(p for p in [Path.cwd(), *Path.cwd().parents]
-                                if (p / "minigrad" / "__init__.py").exists())))
-    import minigrad as mg
+from course import *            # QUICK, mg, np, plt, layers, optim; seeds fixed (0)
+from exercises import check, hint, solution
+from minigrad.autograd import iter_graph
+from minigrad.ops.fused import masked_softmax, masked_softmax_reference
 
-import layers
-import matplotlib.pyplot as plt
-import numpy as np
-
-np.random.seed(0)
-mg.manual_seed(0)
 rng = np.random.default_rng(0)
-print("minigrad", mg.__version__, "| quick mode" if QUICK else "| full mode")
 
 # %% [markdown]
 # ## 1. F26 from scratch
@@ -86,8 +74,10 @@ for d in (4, 64, 512):
 # %% [markdown]
 # ## 2. D4's misprint: dividing by $V$
 #
-# D4 prints the formula with the last product replaced by a division,
-# $\mathrm{softmax}(QK^\top/\sqrt{d_k}) / V$. Two reasons it cannot be meant:
+# **What the document says.** D4 §4.4 (self-attention) writes the attention formula with
+# the last product replaced by a division, $\mathrm{softmax}(QK^\top/\sqrt{d_k}) / V$ — and
+# then, in its worked example (E10, section 5), multiplies after all. D0 §4.1.2 has the
+# usual product. Two reasons the division cannot be meant:
 #
 # * **shapes**: $A$ is $T_q\times T_k$ and $V$ is $T_k\times d_v$; an elementwise division
 #   needs them to have the same shape (or broadcast), which in general they do not;
@@ -127,22 +117,48 @@ assert not np.allclose(misprint.numpy(), 5.0)
 # and finally through $S = QK^\top/\sqrt{d_k}$:
 #
 # $$\bar Q = \frac{\bar S\, K}{\sqrt{d_k}}, \qquad \bar K = \frac{\bar S^\top Q}{\sqrt{d_k}}.$$
+#
+# We compare these lines with two things autograd computes: attention **composed from
+# elementary ops** (matrix products, `exp`, `sum`, a division: the softmax written out, so
+# no op in the graph has a softmax-specific backward), and the library's
+# `scaled_dot_product_attention`, whose softmax is one op with the backward derived above
+# (and, with a mask, one fused node: section 3b).
 
 # %%
 G = rng.standard_normal((T_q, d_v))                         # an upstream gradient
-out, _ = layers.scaled_dot_product_attention(Q, K, V)
-(out * mg.Tensor(G)).sum().backward()
-
 A = w_lib.numpy()
 dV = A.T @ G
 dA = G @ V.numpy().T
 dS = A * (dA - (dA * A).sum(axis=1, keepdims=True))
 dQ = dS @ K.numpy() / math.sqrt(d_k)
 dK = dS.T @ Q.numpy() / math.sqrt(d_k)
-for name, mine, t in [("Q", dQ, Q), ("K", dK, K), ("V", dV, V)]:
-    diff = np.abs(mine - t.grad.numpy()).max()
-    print(f"d{name}: max |by hand - autograd| = {diff:.1e}")
-    assert diff < 1e-13
+
+
+def softmax_composed(s):
+    """softmax from elementary ops: shift, exp, sum, divide."""
+    e = (s - s.max(axis=-1, keepdims=True).detach()).exp()
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def attention_composed(q, k, v):
+    return softmax_composed((q @ k.mT) * (1.0 / math.sqrt(q.shape[-1]))) @ v
+
+
+def grads_of(attention):
+    for t in (Q, K, V):
+        t.grad = None
+    (attention(Q, K, V) * mg.Tensor(G)).sum().backward()
+    return {"Q": Q.grad.numpy(), "K": K.grad.numpy(), "V": V.grad.numpy()}
+
+
+by_autograd = grads_of(attention_composed)
+by_library = grads_of(lambda q, k, v: layers.scaled_dot_product_attention(q, k, v)[0])
+for name, mine in [("Q", dQ), ("K", dK), ("V", dV)]:
+    d_comp = np.abs(mine - by_autograd[name]).max()
+    d_lib = np.abs(mine - by_library[name]).max()
+    print(f"d{name}: max |by hand - autograd (composed)| = {d_comp:.1e}, "
+          f"|by hand - library| = {d_lib:.1e}")
+    assert d_comp < 1e-13 and d_lib < 1e-13
 
 # %% [markdown]
 # And the independent check: central differences in float64 for the library function (full
@@ -166,6 +182,60 @@ checks = {
 for name, res in checks.items():
     print(f"{name:38s} {'PASS' if res.passed else 'FAIL'}  max rel err {res.max_rel_error:.1e}")
     assert res.passed
+
+# %% [markdown]
+# ## 3b. The masked softmax: fused by default, composed on request
+#
+# With a mask, the library computes the weights with `minigrad.ops.masked_softmax`: **one
+# fused node** that adds a huge negative number at the blocked positions, takes the
+# softmax, and whose backward is the line $\bar S = A \odot (\bar A - \mathrm{rowsum}(\bar A
+# \odot A))$ on raw arrays. Its composed twin `masked_softmax_reference` is three primitive
+# ops (`masked_fill` → `softmax` → `masked_fill`), each with a full-size temporary in forward
+# and backward. Same values and gradients; different graphs and speed:
+
+# %%
+B_m, T_m = (8, 32) if QUICK else (32, 128)
+scores_m = mg.Tensor(rng.standard_normal((B_m, 4, T_m, T_m)), requires_grad=True)
+causal_m = np.triu(np.ones((T_m, T_m), dtype=bool), k=1)
+G_m = mg.Tensor(rng.standard_normal(scores_m.shape))
+
+
+def run_softmax(fn):
+    scores_m.grad = None
+    weights = fn(scores_m, causal_m)
+    n_ops = sum(1 for t in iter_graph(weights) if t.grad_fn is not None)
+    (weights * G_m).sum().backward()
+    return weights.numpy(), scores_m.grad.numpy(), n_ops
+
+
+w_f, g_f, ops_f = run_softmax(masked_softmax)
+w_r, g_r, ops_r = run_softmax(masked_softmax_reference)
+assert np.allclose(w_f, w_r, rtol=0, atol=1e-15) and np.allclose(g_f, g_r, rtol=0, atol=1e-13)
+assert ops_f == 1 and ops_r >= 3
+
+
+def best_time(fn, repeats=5):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run_softmax(fn)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+t_f, t_r = best_time(masked_softmax), best_time(masked_softmax_reference)
+print(f"causal softmax over {scores_m.shape}: {ops_f} node fused, {ops_r} composed; "
+      f"forward + backward {1000 * t_f:.1f} ms fused, {1000 * t_r:.1f} ms composed "
+      f"({t_r / t_f:.1f}x; timings vary with the machine and its load)")
+
+# %% [markdown]
+# The fused op runs by default because it is faster — in the project's benchmark
+# (`docs/benchmarks.md`, workload W3: a transformer block's training step) it took a step
+# from about 45 ms to about 38 ms; the ratio printed above is measured here and now, and
+# only printed. To see the three primitive ops in the graph, the trace and the debugger,
+# switch the library to the composed twins: `with mg.use_fused(False): ...` (or
+# `MINIGRAD_FUSED=0` in the environment). This lesson calls `masked_softmax_reference`
+# directly, which is what the switch makes attention do.
 
 # %% [markdown]
 # ## 4. Masks
@@ -215,6 +285,13 @@ assert np.array_equal(out_pad2.numpy()[1, :4], out_pad.numpy()[1, :4])
 
 # %% [markdown]
 # ## 5. Worked examples E02 and E10, recomputed
+#
+# **What the documents say.** D0 §4.3.2 (self-attention, E02) takes $Q = [1,1,1]$,
+# $K = [1,2,3]$, $V = [4,5,6]$ and $d_k = 3$, finds equal weights of $1/3$, reports the output
+# $[1.5, 1.5, 1.5]$, and then multiplies by $V$ once more to reach $[6, 7.5, 9]$. D4 §4.4
+# (E10) takes $Q = [1,2,3]$, $K = [4,5,6]$, $V = [7,8,9]$: scores $[4, 6, 10]$, "scaled"
+# $[2.3094, 3.9373, 6.5222]$, "softmax" $[0.2319, 0.4198, 0.4484]$ and output
+# $[1.6303, 3.3544, 4.0356]$.
 #
 # Both examples give $Q$, $K$, $V$ as three numbers each and say $d_k = 3$. A single query
 # vector against a single key vector would give one score, and a softmax over one score is
@@ -301,7 +378,14 @@ assert res_causal.passed
 # With $Q = K = V = $ the embeddings and no projections, a token's score is largest for keys
 # that look like it — itself and any repetition of the same word — so the weights
 # concentrate there. Then the same weights under a causal mask, and under a padding mask
-# (the sentence padded to 8 positions).
+# (the sentence padded to 8 positions with all-zero embeddings).
+#
+# In the padding panel the two `<pad>` **rows** are uniform, $1/6$ on each real word. A
+# padding mask blocks padding *keys* (columns), not queries: the padding positions still
+# ask their question, and a zero query scores 0 against every key, so its softmax is flat.
+# Those rows are computed and thrown away — the model's loss ignores padding positions (the
+# X4 classifier of lesson 10 averages only the real ones). The last panel is E10, with
+# each weight written in its cell.
 
 # %%
 words = "the cat sat on the mat".split()
@@ -319,6 +403,7 @@ wp = w_plain.numpy()
 # "the" (position 0) attends to both occurrences of "the" (0 and 4) more than to anything else
 assert set(np.argsort(wp[0])[-2:]) == {0, 4}
 assert np.all(w_padded.numpy()[0][:, 6:] == 0)
+assert np.allclose(w_padded.numpy()[0][6:, :6], 1 / 6, rtol=0, atol=1e-15)   # the <pad> rows
 
 fig, axes = plt.subplots(1, 4, figsize=(17, 4.3), constrained_layout=True)
 panels = [(wp, words, words, "no mask"),
@@ -329,18 +414,54 @@ for ax, (w, rows, cols, title) in zip(axes, panels):
     im = ax.imshow(w, cmap="viridis", vmin=0, vmax=1)
     ax.set_xticks(range(len(cols)), cols, rotation=45)
     ax.set_yticks(range(len(rows)), rows)
-    ax.set(title=title, xlabel="key")
-axes[0].set_ylabel("query")
-fig.colorbar(im, ax=axes, shrink=0.8, label="attention weight")
+    ax.set(title=title, xlabel="key", ylabel="query")
+    ax.grid(False)                                            # no grid lines over the cells
+for (i, j), value in np.ndenumerate(w_e10.numpy()):          # E10: the numbers in the cells
+    axes[3].text(j, i, f"{value:.3f}", ha="center", va="center", fontsize=10,
+                 color="white" if value < 0.5 else "black")
+colorbar = fig.colorbar(im, ax=axes, shrink=0.8, label="attention weight (each row sums to 1)")
 
 # %% [markdown]
 # ## Exercises
 #
-# 1. Remove the $1/\sqrt{d_k}$ scaling in `attention_from_scratch` and feed it random
-#    $Q, K$ with $d_k = 512$. Plot a histogram of the largest weight in each row, with and
-#    without the scaling. What happens to the gradient of the softmax when it saturates?
-# 2. Show on paper that attention is *permutation-equivariant*: permuting the rows of $X$ (in
-#    self-attention without masks) permutes the rows of the output the same way. Check it
-#    numerically. Why does a transformer therefore need positional encodings (lesson 10)?
-# 3. E10 with the document's $Q$ and $K$ swapped: which outputs change, and why does the
-#    output stay between 7 and 9 whatever the scores are?
+# Each exercise has a starter cell and a check cell: `check("09.1", answer)` prints
+# *correct* or a hint; `solution("09.1")` shows a solution when you ask for it.
+#
+# **09.1** Remove the $1/\sqrt{d_k}$ scaling in `attention_from_scratch` and feed it random
+# $Q, K$ with $d_k = 512$. Plot a histogram of the largest weight in each row, with and
+# without the scaling. What happens to the gradient of the softmax when it saturates? To
+# answer, write `softmax_jacobian(s)`, the matrix $\partial a_j/\partial s_l$ of section 3,
+# and evaluate it on a saturated row.
+
+# %%
+def softmax_jacobian(s):
+    raise NotImplementedError("your code here")
+
+
+# %%
+check("09.1", softmax_jacobian)
+
+# %% [markdown]
+# **09.2** Show on paper that attention is *permutation-equivariant*: permuting the rows of
+# $X$ (in self-attention without masks) permutes the rows of the output the same way. Check
+# it numerically with `is_equivariant(f, X, perm)`. Why does a transformer therefore need
+# positional encodings (lesson 10)?
+
+# %%
+def is_equivariant(f, X, perm):
+    raise NotImplementedError("your code here")
+
+
+# %%
+check("09.2", is_equivariant)
+
+# %% [markdown]
+# **09.3** E10 with the document's $Q$ and $K$ swapped ($Q = [4,5,6]$, $K = [1,2,3]$,
+# $V = [7,8,9]$, read as in section 5): which outputs change, and why does the output stay
+# between 7 and 9 whatever the scores are? Give the three outputs.
+
+# %%
+e10_swapped = None          # an array of 3 numbers
+
+# %%
+check("09.3", e10_swapped)

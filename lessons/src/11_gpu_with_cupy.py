@@ -7,11 +7,13 @@
 #
 # Every op in minigrad asks the **backend of its inputs** for an array module `xp` and
 # computes with it: `xp` is `numpy` on the CPU and `cupy` on the GPU, and the two share
-# (almost) one API. Writing `np.exp(...)` inside an op would tie it to the CPU — and on
-# CuPy it fails, because CuPy refuses to copy GPU memory to the host behind your back. So
-# the engine never names NumPy when it touches tensor data, and the test suite proves it by
-# running every op on `"fake"`, whose arrays refuse implicit conversion to NumPy exactly as
-# CuPy's do.
+# (almost) one API. What goes wrong when code names NumPy instead? CuPy *forwards* NumPy's
+# ufuncs and many NumPy functions to itself (`np.exp(gpu_array)` runs `cupy.exp` and returns
+# a GPU array), but it refuses every **implicit copy to the host** — `np.asarray(gpu_array)`
+# raises a `TypeError` — and a NumPy function that CuPy does not implement raises too. So
+# the engine never names NumPy when it touches tensor data (it spells `xp.exp`, which says
+# where the work is done), and the test suite proves it by running every op on `"fake"`,
+# whose arrays refuse implicit conversion to NumPy exactly as CuPy's do.
 #
 # This notebook runs anywhere. **With a GPU and CuPy** it trains the same small model on
 # NumPy and CuPy and prints a timing table. **Without** (as on the machines that build these
@@ -20,29 +22,12 @@
 
 # %%
 import itertools
-import os
-import sys
 import time
-from pathlib import Path
 
-QUICK = os.environ.get("MINIGRAD_FULL") != "1"
-try:
-    import minigrad as mg
-except ImportError:  # not installed: use the checkout this notebook lives in
-    sys.path.insert(0, str(next(p for p in [Path.cwd(), *Path.cwd().parents]
-                                if (p / "minigrad" / "__init__.py").exists())))
-    import minigrad as mg
-
-import layers
-import matplotlib.pyplot as plt
-import numpy as np
-import optim
+from course import *            # QUICK, mg, np, plt, layers, optim; seeds fixed (0)
+from exercises import check, hint, solution
 from minigrad.backends import backend_of, to_numpy
 from minigrad.datasets import load_digits, train_test_split
-
-np.random.seed(0)
-mg.manual_seed(0)
-print("minigrad", mg.__version__, "| quick mode" if QUICK else "| full mode")
 
 # %% [markdown]
 # ## 1. Which devices are there?
@@ -67,14 +52,25 @@ assert mg.is_available("cpu") and mg.is_available("fake")
 assert HAS_GPU == ("cuda" in mg.available_devices())
 
 # %% [markdown]
-# ## 2. What CuPy refuses, and what `"fake"` therefore refuses too
+# ## 2. What CuPy refuses, what it forwards, and what `"fake"` does
 #
 # A CuPy array lives in GPU memory. NumPy can only read host memory, so turning a GPU array
 # into a NumPy array is a real copy over the PCIe bus that also waits for all queued GPU
 # work — cheap to write, expensive to run, and easy to hide inside a training loop. CuPy
-# therefore makes you ask for it: `np.asarray(gpu_array)` raises a `TypeError`, and you call
-# `gpu_array.get()` (or `cupy.asnumpy`) instead. The `"fake"` backend's arrays behave the
-# same way, so code that works on `"fake"` has no hidden host copies.
+# therefore makes you ask for it: `np.asarray(gpu_array)` (and `np.array`, and anything that
+# converts implicitly) raises
+# `TypeError: Implicit conversion to a NumPy array is not allowed`, and you call
+# `gpu_array.get()` (or `cupy.asnumpy`) instead. The `"fake"` backend's arrays refuse in the
+# same words, so code that works on `"fake"` has no hidden host copies.
+#
+# What CuPy does **not** refuse: NumPy's ufuncs and the NumPy functions CuPy implements.
+# Through NumPy's dispatch protocols (`__array_ufunc__`, `__array_function__`),
+# `np.exp(gpu_array)` or `np.sum(gpu_array)` are handed to `cupy.exp` / `cupy.sum` and return
+# GPU arrays: no copy, no error. A NumPy function that CuPy lacks raises a `TypeError`
+# ("no implementation found ...") instead. Older versions of the fake refused `np.exp(fake)`
+# outright; a fake that follows CuPy forwards it. The cell below prints which one this
+# checkout has, and asserts what holds either way: a result, if there is one, never
+# silently becomes a NumPy array on the host.
 
 # %%
 t_fake = mg.Tensor([0.5, -1.0, 2.0], dtype="float64", device="fake", requires_grad=True)
@@ -84,11 +80,14 @@ try:
     raise AssertionError("np.asarray on a fake (or CuPy) array should raise")
 except TypeError as err:
     print("np.asarray(fake_array) -> TypeError:", err)
+    assert "Implicit conversion to a NumPy array is not allowed" in str(err)   # CuPy's words
 try:
-    np.exp(t_fake.data)
-    raise AssertionError("np.exp on a fake array should raise")
+    forwarded = np.exp(t_fake.data)
+    print("np.exp(fake_array)     ->", type(forwarded).__name__, "(forwarded, as CuPy does)")
+    assert not isinstance(forwarded, np.ndarray)                # stayed on the device
+    assert np.allclose(to_numpy(forwarded), np.exp([0.5, -1.0, 2.0]))
 except TypeError as err:
-    print("np.exp(fake_array)     -> TypeError:", err)
+    print("np.exp(fake_array)     -> TypeError:", err, "(this fake is stricter than CuPy)")
 
 # the sanctioned ways to the host: an explicit copy
 print("t.numpy()            ->", t_fake.numpy(), type(t_fake.numpy()).__name__)
@@ -107,14 +106,16 @@ except mg.DeviceError as err:
 #
 # The rule for your own `mg.Function`: get the array module from the input,
 # `xp = backend_of(a).xp`, and compute with `xp`. Below, the same tanh written twice. The
-# NumPy-only version works on the CPU and fails on `"fake"` (and would on CuPy); minigrad
-# reports it as an error of the op and keeps NumPy's `TypeError` as the cause. The
-# device-agnostic version passes a float64 gradient check on both devices.
+# NumPy-habit version starts with `np.asarray(a)` ("make sure it is an array"): fine on the
+# CPU, an implicit host copy on `"fake"` and on CuPy, so both refuse it; minigrad reports it
+# as an error of the op and keeps the `TypeError` as the cause. The device-agnostic version
+# passes a float64 gradient check on both devices.
 
 # %%
 class TanhNumPyOnly(mg.Function):
     def forward(self, a):
-        return np.tanh(a)                         # ties the op to NumPy
+        a = np.asarray(a)                         # a NumPy habit: an implicit copy to the host
+        return np.tanh(a)
 
     def backward(self, grad):
         return grad * (1.0 - self.output ** 2)
@@ -136,6 +137,7 @@ except mg.MinigradError as err:
     print(type(err).__name__, "raised; its cause:", type(err.__cause__).__name__, "-",
           err.__cause__)
     assert isinstance(err.__cause__, TypeError)
+    assert "Implicit conversion" in str(err.__cause__)
 for device in ("cpu", "fake"):
     x = mg.Tensor([0.5, -1.0, 2.0], dtype="float64", device=device, requires_grad=True)
     result = mg.gradcheck(TanhAnyDevice.apply, x)
@@ -206,8 +208,14 @@ if HAS_GPU:   # the GPU sums in a different order: equal up to float32 rounding,
 # the CPU usually wins. With wide layers and big batches the arithmetic dominates, and the
 # GPU wins by a large factor. So the table has two workloads: the digits network above, and
 # a wide one (512 → 2048 → 10, batches of 512, random data: only the time matters here).
-# The `"fake"` column measures the price of the test double's wrapping (a constant per op,
-# like a GPU's launch overhead, but without the fast arithmetic).
+#
+# The `"fake"` column is **not** a GPU estimate. The fake computes with NumPy underneath,
+# so its time is NumPy's plus a small wrapping cost per op: visible on the digits network
+# (hundreds of ops on tiny arrays), lost in the noise on the wide one, where a step is a few
+# large matrix products and the fake can even come out ahead of `cpu` (same arithmetic,
+# different temporaries and memory traffic, and on a shared machine whatever else is
+# running). It proves that the code runs and computes the same numbers on a CuPy-like
+# backend; only a `cuda` column says anything about GPU speed.
 
 # %%
 rng = np.random.default_rng(0)
@@ -229,11 +237,11 @@ else:
     print("\n(no GPU on this machine: run this notebook where mg.is_available('cuda') is True "
           "to add the CuPy column)")
 assert np.array_equal(wide["cpu"][0], wide["fake"][0])
-# the fake backend's overhead is per op: it matters for the small workload, not the wide one
 overhead_small = small["fake"][1] / small["cpu"][1]
 overhead_wide = wide["fake"][1] / wide["cpu"][1]
 print(f"fake / cpu time: digits {overhead_small:.2f}x, wide {overhead_wide:.2f}x")
-# (timings depend on the machine and on what else runs on it, so they are printed, not asserted)
+# Timings depend on the machine and on what else runs on it: they are printed, not asserted.
+# What is asserted is what the fake is for: the same numbers on every backend.
 
 # %% [markdown]
 # ## 6. Picture
@@ -246,25 +254,68 @@ fig, axes = plt.subplots(1, 2, figsize=(12, 4))
 ax = axes[0]
 for d, style in zip(devices, ["-", "--", ":"]):
     ax.plot(small[d][0], style, label=d)
-ax.set(xlabel="step", ylabel="loss", title="digits MLP: same losses on every device")
+ax.set(xlabel="training step", ylabel="cross-entropy loss",
+       title="digits MLP: same losses on every device")
 ax.legend()
 ax = axes[1]
 width = 0.8 / len(devices)
 for k, d in enumerate(devices):
     ax.bar(np.arange(2) + k * width, [small[d][1], wide[d][1]], width=width, label=d)
 ax.set_xticks(np.arange(2) + width * (len(devices) - 1) / 2, ["digits MLP", "wide MLP"])
-ax.set(yscale="log", ylabel="ms per training step", title="time per step")
+ax.set(yscale="log", xlabel="workload", ylabel="ms per training step (log scale)",
+       title="time per step (fake = NumPy + wrapping, not a GPU)")
 ax.legend()
 fig.tight_layout()
 
 # %% [markdown]
 # ## Exercises
 #
-# 1. Put `print(type(t.data))` in `TanhAnyDevice.forward` and run it on each device. Then
-#    write a softplus op, $\log(1 + e^x)$, the same way, and gradient-check it on `"fake"`.
-# 2. Find the batch size at which the wide MLP is as fast on the GPU as on the CPU (on a
-#    machine with a GPU), or, without one, at which the fake backend's overhead drops below
-#    10 %.
-# 3. Write a training loop that calls `np.mean(loss.data)` every step. Run it on `"fake"`:
-#    where does it fail, and what is the fix? Why would the same line make a CuPy run slow
-#    rather than wrong, had CuPy allowed it?
+# Each exercise has a starter cell and a check cell: `check("11.1", answer)` prints
+# *correct* or a hint; `solution("11.1")` shows a solution when you ask for it.
+#
+# **11.1** Put `print(type(a))` in `TanhAnyDevice.forward` and run it on each device. Then
+# write a softplus op, $\log(1 + e^x)$ (derivative $\sigma(x)$), the same way, and
+# gradient-check it on `"fake"`.
+
+# %%
+class Softplus(mg.Function):
+    def forward(self, a):
+        raise NotImplementedError("your code here: use xp = backend_of(a).xp")
+
+    def backward(self, grad):
+        raise NotImplementedError("your code here")
+
+
+# %%
+check("11.1", Softplus)
+
+# %% [markdown]
+# **11.2** Every op of a training step costs a GPU a few microseconds of launch overhead,
+# whatever its size, so the number of ops in a step sets the floor of its time on a GPU.
+# Write `count_ops(loss)`: the number of op nodes (tensors with a `grad_fn`) in the graph
+# that produced `loss`, each counted once. Count the ops of one step of the digits MLP and
+# divide the fake's extra time per step by it: what does the fake's wrapping cost per op?
+# (With a GPU: multiply the count by ~5 µs and compare with the `cuda` column.)
+
+# %%
+def count_ops(loss):
+    raise NotImplementedError("your code here: walk loss.grad_fn.inputs")
+
+
+# %%
+check("11.2", count_ops)
+
+# %% [markdown]
+# **11.3** A training loop that logs `float(np.asarray(loss.data))` every step works on the
+# CPU. Run it on `"fake"`: where does it fail, and what is the fix? (On CuPy the same line
+# raises too; `float(loss.data)` would work there, but like every copy to the host it
+# waits for the GPU.) Write `loss_value(loss)` that returns the loss as a Python float on
+# every device, the sanctioned way.
+
+# %%
+def loss_value(loss):
+    return float(np.asarray(loss.data))          # the NumPy habit: fix it
+
+
+# %%
+check("11.3", loss_value)

@@ -20,20 +20,9 @@
 
 # %%
 import math
-import os
-import sys
-from pathlib import Path
 
-QUICK = os.environ.get("MINIGRAD_FULL") != "1"
-try:
-    import minigrad as mg
-except ImportError:  # not installed: use the checkout this notebook lives in
-    sys.path.insert(0, str(next(p for p in [Path.cwd(), *Path.cwd().parents]
-                                if (p / "minigrad" / "__init__.py").exists())))
-    import minigrad as mg
-
-import matplotlib.pyplot as plt
-import numpy as np
+from course import *            # QUICK, mg, np, plt, layers, optim; seeds fixed (0)
+from exercises import check, hint, solution
 from minigrad.ledger import load_catalogue, run_ledger
 from minigrad.ledger.catalogue import numbers_in
 
@@ -52,9 +41,36 @@ def show_markdown(text):
     else:
         print(text)
 
-np.random.seed(0)
-mg.manual_seed(0)
-print("minigrad", mg.__version__, "| quick mode" if QUICK else "| full mode")
+
+# %% [markdown]
+# ## 0. What the documents say
+#
+# You do not need the source documents (five short articles in Chinese, D0–D4, catalogued
+# in `../shared/FORMULAS.md`) to follow this lesson; here is, in our words, what each worked
+# example claims and where:
+#
+# | ID | where | what the document works out |
+# |---|---|---|
+# | E01 | D0 §4.3.1 (forward pass of a network) | a dense ReLU layer with $X = [1, 2]$, $W_1 = [[1,2],[3,4],[5,6]]$, $b = [1,1,1]$, by hand; it reports $H = [6, 11, 17]$ |
+# | E02 | D0 §4.3.2 (self-attention) | attention with $Q = [1,1,1]$, $K = [1,2,3]$, $V = [4,5,6]$, $d_k = 3$; it finds uniform weights $1/3$, an output $[1.5, 1.5, 1.5]$, then multiplies by $V$ once more to get $[6, 7.5, 9]$ |
+# | E03 | D1, mathematical models §1 (MLP) | a sigmoid layer on $x = [1,2,3]$ with a 2×2 $W$ and $b = [0.1, 0.2]$; it reports $z = [1.2, 1.6]$ and $a = [0.8788, 0.8614]$ |
+# | E04 | D1, §2 (gradient descent) | one step on $J(w) = (w-1)^2$ from $w = 2$ with $\eta = 0.1$: gradient 2, $w \to 1.8$, written as $w - \Delta w$ with $\Delta w = -\eta\nabla J$ |
+# | E05 | D1, §3 (backpropagation) | the output unit's gradient written as $(1-a)(a-y)$, followed by a table of weight updates |
+# | E06 | D3 §4.3.2–4.3.3 (a worked training run) | a two-layer sigmoid net, all weights 0.5, biases 0, target 0, $\eta = 0.01$: both layers output 0.5, $L = 0.25$, $\delta_3 = -0.125$, and ten iterations in which $a_3$ goes $0.5 \to 0.49 \to 0.48875 \to \dots \to 0.48096875$ |
+# | E07 | D4 §4.1 (loss functions) | the cross-entropy of $y = [1,0,1,0]$ against $\hat y = [0.3, 0.7, 0.6, 0.4]$ is about 0.613 |
+# | E08 | D4 §4.2 (gradient descent) | one step from $\theta = [1, 2]$ on $(\theta_1-1)^2 + (\theta_2-2)^2$ with $\alpha = 0.1$: gradient $[-2, -2]$, $\theta \to [1.2, 1.8]$ |
+# | E09 | D4 §4.3 (activations) | at $x = [-2, 0, 2]$: ReLU $[0, 0, 2]$, sigmoid $[0.1192, 0.5190, 0.8808]$ |
+# | E10 | D4 §4.4 (self-attention) | attention on $Q = [1,2,3]$, $K = [4,5,6]$, $V = [7,8,9]$: scores $[4, 6, 10]$, "scaled" $[2.3094, 3.9373, 6.5222]$, "softmax" $[0.2319, 0.4198, 0.4484]$, and an output $[1.6303, 3.3544, 4.0356]$ from a formula that divides by $V$ |
+#
+# The ledger's `document` field (the third column of the table below) carries the same
+# figures; the next cell checks that this paraphrase and the ledger quote the same numbers.
+
+# %%
+PARAPHRASED = {   # the document's figures as this lesson's table above states them
+    "E01": [6, 11, 17], "E06": [0.5, 0.25, -0.125, 0.49, 0.48875, 0.48096875],
+    "E07": [0.613], "E08": [-2, 1.2, 1.8], "E09": [0.1192, 0.5190, 0.8808],
+    "E10": [2.3094, 3.9373, 6.5222, 0.2319, 0.4198, 0.4484, 1.6303, 3.3544, 4.0356],
+}
 
 # %% [markdown]
 # ## 1. The ledger's E rows
@@ -70,6 +86,9 @@ print("minigrad", mg.__version__, "| quick mode" if QUICK else "| full mode")
 E_IDS = [f"E{k:02d}" for k in range(1, 11)]
 result = run_ledger(only=E_IDS)
 rows = {r.id: r for r in result.rows}
+for rid, figures in PARAPHRASED.items():
+    quoted = [v for v, _ in numbers_in(rows[rid].document)]
+    assert all(any(abs(q - f) < 1e-9 for q in quoted) for f in figures), (rid, quoted)
 print(f"{len(result.rows)} rows in {result.seconds:.2f} s:", result.counts())
 assert [r.id for r in result.rows] == E_IDS
 assert all(r.status == "PASS" for r in result.rows), [(r.id, r.status, r.error)
@@ -114,15 +133,25 @@ assert all(v.startswith("document wrong") for k, v in verdicts.items() if k != "
 # | E03 | $\sigma(1.2)=0.7685$, $\sigma(1.6)=0.8320$, $\sigma(1.5)=0.8176$, $\sigma(1.9)=0.8699$ |
 # | E04 | $w \to 1.8$; the document's own rule gives $2.2$ |
 # | E05 | $\partial J/\partial z = a(1-a)(a-y)$ (squared error), $a - y$ (binary cross-entropy) — no numbers |
-# | E06 | $a_2 = 0.5$, $\delta_3 = -0.125$; the trajectory recomputed by training |
+# | E06 | $a_2 = 0.5$; $a_3 = \sigma(0.5\cdot0.5) = 0.5622$; $\delta_3 = a_3(1-a_3)(y-a_3) = -0.1384$ ($-0.125$ is that formula at the document's wrong $a_3 = 0.5$); the trajectory recomputed by training |
 # | E07 | mean of $-y\log\hat y$: $0.4287$; binary cross-entropy $0.8574$ |
 # | E08 | $\nabla J = [0, 0]$, $\theta$ stays $[1, 2]$ |
 # | E09 | $\mathrm{sigmoid}(0) = 0.5$ |
 # | E10 | $q\cdot k = 32$; output $[8.3650, 8.6368, 8.8018]$; $6/\sqrt3 = 3.4641$, $10/\sqrt3 = 5.7735$ |
 #
 # We compare each row's claims with these figures at the precision the catalogue prints
-# them (half a unit in the fourth decimal; integers exactly), and also check that every figure appears in the
-# catalogue file itself, so this table cannot drift from it.
+# them (half a unit in the fourth decimal; integers exactly), and also check that every
+# figure appears in the catalogue file itself, so this table cannot drift from it.
+#
+# **E06, reconciled.** An earlier version of the catalogue called the document's
+# $\delta_3 = -0.125$ "right", while lesson 02, which runs the network, finds $\approx -0.1384$.
+# Lesson 02 is right. The formula $\delta_3 = a_3(1-a_3)(y-a_3)$ is correct, and
+# $0.5\cdot0.5\cdot(-0.5) = -0.125$ is correct arithmetic, but it is evaluated at the
+# document's $a_3 = 0.5$, and $a_3$ is not 0.5: with $a_2 = 0.5$ and $w_2 = 0.5$ the output
+# unit sees $z_3 = 0.25$, so $a_3 = \sigma(0.25) = 0.5622$ and
+# $\delta_3 = 0.5622 \cdot 0.4378 \cdot (-0.5622) = -0.1384$. The ledger row now claims
+# both figures, each with its label, and the cell after next computes $\delta_3$ a third
+# way, as a central difference of $J$.
 
 # %%
 CATALOGUE_CORRECT = {
@@ -131,7 +160,7 @@ CATALOGUE_CORRECT = {
     "E03": [0.7685, 0.8320, 0.8176, 0.8699],
     "E04": [1.8, 2.2],
     "E05": [],
-    "E06": [0.5, -0.125],
+    "E06": [0.5, 0.5622, -0.1384, -0.125],
     "E07": [0.4287, 0.8574],
     "E08": [0, 0, 1, 2],
     "E09": [0.5],
@@ -178,7 +207,8 @@ plain = {
     "E03": [sigma(1.2), sigma(1.6), sigma(1.5), sigma(1.9)],
     "E04": [2 - 0.1 * 2 * (2 - 1), 2 + 0.1 * 2 * (2 - 1)],
     "E05": [],
-    "E06": [sigma(0.5 * 0.0), 0.5 * (1 - 0.5) * (0 - 0.5)],
+    "E06": [sigma(0.0), a3_start, a3_start * (1 - a3_start) * (0 - a3_start),
+            0.5 * (1 - 0.5) * (0 - 0.5)],
     "E07": [(-math.log(0.3) - math.log(0.6)) / 4,
             (-math.log(0.3) - math.log(0.3) - math.log(0.6) - math.log(0.6)) / 4],
     "E08": [2 * (1 - 1), 2 * (2 - 2), 1 - 0.1 * 0, 2 - 0.1 * 0],
@@ -202,6 +232,12 @@ assert abs(numeric - (1 - a0) * (a0 - y0)) > 1e-2                     # the docu
 trajectory = np.array(rows["E06"].metrics["trajectory"])
 assert abs(trajectory[0] - a3_start) < 1e-15 and len(trajectory) == 11
 assert np.all(np.diff(trajectory) < 0) and trajectory[0] - trajectory[1] < 1e-3
+# E06: delta3 = -dJ/dz3 at the true z3 = 0.25, as a central difference of J = 1/2 (0 - a3)^2
+delta3_numeric = -(0.5 * sigma(0.25 + h) ** 2 - 0.5 * sigma(0.25 - h) ** 2) / (2 * h)
+delta3_true = dict(rows["E06"].claims)["δ3"]
+print(f"E06: delta3 = {delta3_true:.4f} (central difference {delta3_numeric:.4f}); "
+      "document: -0.125")
+assert abs(delta3_numeric - delta3_true) < 1e-9 and round(delta3_true, 4) == -0.1384
 
 # %% [markdown]
 # ## 3. Picture: the document's figures against the correct ones
@@ -209,8 +245,9 @@ assert np.all(np.diff(trajectory) < 0) and trajectory[0] - trajectory[1] < 1e-3
 # Each point is one printed number: its correct value across, the document's value up.
 # Points on the diagonal are right. The axes are logarithmic away from zero (and linear
 # within ±0.1 of it), so small and large numbers both show. (For E06 the points are the
-# trajectory's first two values and its last; for E02 the three weights and the output.)
-# Right: the largest discrepancy of each example.
+# trajectory's first two values and its last, and $\delta_3$; for E02 the three weights
+# and the output.) Right: the largest discrepancy of each example, on a log scale; E04's
+# is exactly zero, which a log scale cannot show, so it is written in instead of drawn.
 
 # %%
 pairs = {   # example: (correct values, document's values)
@@ -218,7 +255,8 @@ pairs = {   # example: (correct values, document's values)
     "E02": ([*w02, w02 @ [4, 5, 6]], [1 / 3, 1 / 3, 1 / 3, 1.5]),
     "E03": ([sigma(1.2), sigma(1.6)], [0.8788, 0.8614]),
     "E04": ([1.8], [1.8]),
-    "E06": ([trajectory[0], trajectory[1], trajectory[-1]], [0.5, 0.49, 0.48096875]),
+    "E06": ([trajectory[0], trajectory[1], trajectory[-1], delta3_true],
+            [0.5, 0.49, 0.48096875, -0.125]),
     "E07": ([plain["E07"][0]], [0.613]),
     "E08": ([0, 0, 1, 2], [-2, -2, 1.2, 1.8]),
     "E09": ([sigma(-2), sigma(0), sigma(2)], [0.1192, 0.5190, 0.8808]),
@@ -234,25 +272,62 @@ ax.set_xscale("symlog", linthresh=0.1)
 ax.set_yscale("symlog", linthresh=0.1)
 ax.set(xlim=(-3, 20), ylim=(-3, 20), xlabel="correct value", ylabel="document's value",
        title="E01-E10: every printed number (diagonal = right; symlog axes)")
-ax.legend(fontsize=8, ncol=2)
+ax.legend(fontsize=8, ncol=2, title="example")
 ax = axes[1]
 worst = {name: max(abs(a - b) for a, b in zip(*vals)) for name, vals in pairs.items()}
-ax.bar(list(worst), [max(v, 1e-3) for v in worst.values()],
-       color=["tab:green" if v < 1e-9 else "tab:red" for v in worst.values()])
-ax.set(yscale="log", ylabel="largest |document - correct|",
-       title="size of each example's error (green: none)")
+names = list(worst)
+nonzero = [v if v > 0 else np.nan for v in worst.values()]        # log scale: no bar for 0
+ax.bar(names, nonzero, color="tab:red", label="document wrong")
+for k, (name, v) in enumerate(worst.items()):
+    if v == 0:
+        ax.annotate("0: exactly right", (k, 0), xycoords=("data", "axes fraction"),
+                    xytext=(0, 6), textcoords="offset points", ha="center", color="tab:green",
+                    rotation=90, va="bottom")
+ax.set(yscale="log", xlabel="example", ylabel="largest |document - correct| (log scale)",
+       title="size of each example's largest error")
+ax.legend(loc="upper left")
 fig.tight_layout()
 assert worst["E04"] < 1e-12 and all(v > 1e-3 for k, v in worst.items() if k != "E04")
 
 # %% [markdown]
 # ## Exercises
 #
-# 1. Run `python -m minigrad.ledger --only E02,E10 --verbose` in a terminal and match each
-#    printed check to a line of section 2.
-# 2. E03's matrix $W$ is $2\times2$ but $x$ has three entries. Find a $W$ of the right shape
-#    (2×3) that makes the document's $z = [1.2, 1.6]$ come out for $x = [1,2,3]$, $b = [0.1,
-#    0.2]$. Is it unique?
-# 3. Pick one wrong example and write the ledger row you would add if the catalogue gained a
-#    new one (look at `minigrad/ledger/rows_examples.py` for the pattern: compute with
-#    minigrad, `r.compare` with an independent computation, `r.claim` the catalogue's
-#    figures).
+# Each exercise has a starter cell and a check cell: `check("12.1", answer)` prints
+# *correct* or a hint; `solution("12.1")` shows a solution when you ask for it.
+#
+# **12.1** Run `python -m minigrad.ledger --only E02,E10 --verbose` in a terminal (or
+# `run_ledger(only=["E02", "E10"])` here) and match each printed check to a line of
+# section 2. How many independent checks do the two rows run together?
+
+# %%
+n_checks_e02_e10 = None          # an int
+
+# %%
+check("12.1", n_checks_e02_e10)
+
+# %% [markdown]
+# **12.2** E03's matrix $W$ is $2\times2$ but $x$ has three entries. Find a $W$ of the right
+# shape (2×3) that makes the document's $z = [1.2, 1.6]$ come out for $x = [1,2,3]$,
+# $b = [0.1, 0.2]$. Is it unique?
+
+# %%
+W_e03 = None                     # a 2x3 array
+
+# %%
+check("12.2", W_e03)
+
+# %% [markdown]
+# **12.3** E07's "cross-entropy" has two readings. Write `e07_readings(y, y_hat)` that returns
+# both as a pair of floats: the mean over the entries of $-y\log\hat y$, and the binary
+# cross-entropy (with the $(1-y)\log(1-\hat y)$ terms), and check that neither gives the
+# document's 0.613. Then write the ledger row you would add for it (look at
+# `minigrad/ledger/rows_examples.py`: compute with minigrad, `r.compare` with an independent
+# computation, `r.claim` the catalogue's figures).
+
+# %%
+def e07_readings(y, y_hat):
+    raise NotImplementedError("your code here")
+
+
+# %%
+check("12.3", e07_readings)

@@ -178,25 +178,35 @@ def e06_training_trajectory(r: Row) -> None:
         w1, b1 = w1 + eta * d2 * x0, b1 + eta * d2
     r.compare("a3 trajectory vs the same training with F22/F23 deltas by hand", trajectory,
               by_hand, 1e-15)
-    # the document's δ3 at its own a3 = 0.5: −∂J/∂z3 by autograd at z3 = 0
-    z3 = _t([0.0], requires_grad=True)
-    half_sse(z3.sigmoid(), _t([y0])).backward()
-    delta3_doc = -z3.grad.item()
-    r.compare("δ3 at a3 = 0.5 vs 0.5·(1−0.5)·(0−0.5)", delta3_doc, 0.5 * 0.5 * -0.5, 1e-15)
+    # δ3 = −∂J/∂z3 by autograd: at the true z3 = 0.5·a2 = 0.25, and at the document's
+    # a3 = 0.5 (z3 = 0), where its −0.125 comes from
+    a3_true = trajectory[0]
+    delta3 = {}
+    for name, z in (("true", 0.5 * a2_first), ("doc", 0.0)):
+        z3 = _t([z], requires_grad=True)
+        half_sse(z3.sigmoid(), _t([y0])).backward()
+        delta3[name] = -z3.grad.item()
+    r.compare("δ3 at the true a3 = σ(0.25) vs a3·(1−a3)·(y−a3) by hand", delta3["true"],
+              a3_true * (1 - a3_true) * (y0 - a3_true), 1e-15)
+    r.compare("δ3 at the document's a3 = 0.5 vs 0.5·(1−0.5)·(0−0.5)", delta3["doc"],
+              0.5 * 0.5 * -0.5, 1e-15)
     r.claim("a2", a2_first)
-    r.claim("δ3", delta3_doc)
+    r.claim("a3", a3_true)
+    r.claim("δ3", delta3["true"])
+    r.claim("δ3 at the document's a3 = 0.5", delta3["doc"])
     r.metrics["trajectory"] = trajectory
     r.interpretation = (f"one input, one hidden and one output unit, x = {x0:g} (the only input "
                         "giving a2 = 0.5), all weights 0.5, biases 0, J = ½(y − a3)², plain SGD")
     r.document = ("a2 = a3 = 0.5, L = 0.25, δ3 = −0.125; a3: 0.5 → 0.49 → 0.48875 → … → "
                   "0.48096875")
-    r.computed = (f"a2 = {a2_first:g}, a3 = σ(0.5·0.5) = {trajectory[0]:.4f}, "
-                  f"L = {0.5 * trajectory[0] ** 2:.4f}; δ3 at a3 = 0.5 is {delta3_doc:g}; "
+    r.computed = (f"a2 = {a2_first:g}, a3 = σ(0.5·0.5) = {a3_true:.4f}, "
+                  f"L = {0.5 * a3_true ** 2:.4f}, δ3 = a3(1−a3)(y−a3) = {delta3['true']:.4f} "
+                  f"({delta3['doc']:g} only at the document's a3 = 0.5); "
                   "a3 over 10 iterations: " + " → ".join(f"{v:.5f}" for v in trajectory))
-    r.verdict = ("document wrong: a3 = σ(0.25) ≠ 0.5, L = 0.25 is (y − a3)² without J's ½, and "
-                 "with η = 0.01 "
-                 f"a3 falls by ~{trajectory[0] - trajectory[1]:.0e} per step, not 0.01 "
-                 "(δ3 = −0.125 is right for its a3 = 0.5)")
+    r.verdict = ("document wrong: a3 = σ(0.25) ≠ 0.5, so δ3 = "
+                 f"{delta3['true']:.4f}, not −0.125 (its formula is right, applied to the wrong "
+                 "a3); L = 0.25 is (y − a3)² without J's ½; and with η = 0.01 "
+                 f"a3 falls by ~{trajectory[0] - trajectory[1]:.0e} per step, not 0.01")
 
 
 @row("E07", impl="minigrad.ops.nn.binary_cross_entropy, minigrad.ops.unary.Log")

@@ -901,6 +901,7 @@ ALLOWED: dict[str, tuple[str, str]] = {
         "newaxis", "pi", "inf", "nan", "e")},
     "ndarray": ("type", "cupy/_core/core.pyx"),
     "random": ("module", "cupy/random/__init__.py"),
+    "lib": ("module", "cupy/lib/__init__.py (stride_tricks.as_strided only: cupy/lib/stride_tricks.py)"),
     "cuda": ("module", "cupy/cuda/__init__.py (Device only)"),
 }
 #: the ufuncs (``_UFUNC`` signature; methods ``at``, ``reduce``, ``outer``)
@@ -1094,6 +1095,38 @@ class _RandomNamespace:
                              f"BitGenerator, not {name!r}")
 
 
+class _StrideTricksNamespace:
+    """``xp.lib.stride_tricks``: only ``as_strided(x, shape=None, strides=None)``
+    (cupy/lib/stride_tricks.py; CuPy has no ``subok``/``writeable`` keywords).
+    The result views ``x``'s memory, as on a GPU."""
+
+    __name__ = "fakecupy.lib.stride_tricks"
+
+    def __init__(self):
+        self._check = _signature_checker("cupy.lib.stride_tricks.as_strided",
+                                         "(x, shape=None, strides=None)",
+                                         "cupy/lib/stride_tricks.py")
+
+    def as_strided(self, *args, **kwargs):
+        self._check(args, kwargs)
+        return _call(np.lib.stride_tricks.as_strided, args, kwargs)
+
+    def __getattr__(self, name):
+        raise AttributeError(f"the fake's xp.lib.stride_tricks has only as_strided, not {name!r}")
+
+
+class _LibNamespace:
+    """``xp.lib``: only ``stride_tricks`` (cupy/lib/__init__.py)."""
+
+    __name__ = "fakecupy.lib"
+
+    def __init__(self):
+        self.stride_tricks = _StrideTricksNamespace()
+
+    def __getattr__(self, name):
+        raise AttributeError(f"the fake's xp.lib has only stride_tricks, not {name!r}")
+
+
 class _FakeCupy:
     """The ``xp`` object: the allow-listed part of CuPy's API, over FakeArrays.
 
@@ -1105,7 +1138,7 @@ class _FakeCupy:
     __name__ = "fakecupy"
 
     def __init__(self):
-        self._cache = {"random": _RandomNamespace(), "ndarray": FakeArray,
+        self._cache = {"random": _RandomNamespace(), "ndarray": FakeArray, "lib": _LibNamespace(),
                        "cuda": types.SimpleNamespace(Device=Device)}
 
     def __getattr__(self, name):

@@ -157,6 +157,31 @@ def _cases() -> list[Case]:
         F.lstm)
     add("dropout_eval", lambda r: ([_n(r, 3, 4)], []),
         lambda a: F.dropout(a, 0.5, training=False))
+    add("sin", lambda r: ([_n(r, 3, 4)], []), F.sin)
+    add("cos", lambda r: ([_n(r, 3, 4)], []), F.cos)
+    add("erf", lambda r: ([_n(r, 3, 4)], []), F.erf)
+    add("gelu_exact", lambda r: ([_n(r, 3, 4)], []), lambda a: F.gelu(a, approximate="none"))
+    add("causal_attention", lambda r: ([_n(r, 2, 5, 3), _n(r, 2, 5, 3), _n(r, 2, 5, 4)], []),
+        lambda q, k, v: F.causal_attention(q, k, v, block=2))
+    # convolution, pooling, batch norm (fused and composed)
+    add("conv2d", lambda r: ([_n(r, 2, 4, 6, 5), _n(r, 6, 2, 3, 2) * 0.3, _n(r, 6)], []),
+        lambda x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2), groups=2))
+    add("conv2d_reference", lambda r: ([_n(r, 2, 2, 5, 5), _n(r, 3, 2, 3, 3) * 0.3], []),
+        lambda x, w: F.conv2d_reference(x, w, stride=2, padding=1))
+    add("conv1d", lambda r: ([_n(r, 2, 3, 7), _n(r, 4, 3, 3) * 0.3, _n(r, 4)], []),
+        lambda x, w, b: F.conv1d(x, w, b, padding=1))
+    add("max_pool2d", lambda r: ([_distinct(r, (2, 2, 5, 5))], []),
+        lambda x: F.max_pool2d(x, 3, stride=2, padding=1))
+    add("max_pool2d_reference", lambda r: ([_distinct(r, (2, 2, 4, 4))], []),
+        lambda x: F.max_pool2d_reference(x, 2))
+    add("avg_pool2d", lambda r: ([_n(r, 2, 2, 5, 5)], []),
+        lambda x: F.avg_pool2d(x, 3, stride=2, padding=1))
+    add("avg_pool2d_reference", lambda r: ([_n(r, 2, 2, 4, 4)], []),
+        lambda x: F.avg_pool2d_reference(x, 2))
+    add("batch_norm", lambda r: ([_n(r, 4, 3, 2, 2), 1 + 0.1 * _n(r, 3), _n(r, 3)], []),
+        lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True))
+    add("batch_norm_reference", lambda r: ([_n(r, 5, 3), 1 + 0.1 * _n(r, 3), _n(r, 3)], []),
+        lambda x, w, b: F.batch_norm_reference(x, None, None, w, b, training=True))
     # the counter-based stream gives the same mask on every backend for one seed
     add("dropout_train", lambda r: ([_n(r, 6, 7)], []),
         lambda a: (mg.manual_seed(3), F.dropout(a, 0.3))[1], gradcheck=False)

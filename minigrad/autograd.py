@@ -109,6 +109,11 @@ class set_grad_enabled(_GradMode):
     def __exit__(self, *exc: object) -> None:
         _state.grad = self.previous
 
+    def __call__(self, fn: Callable) -> Callable:
+        """``@set_grad_enabled(False)`` decorates without switching anything now."""
+        _state.grad = self.previous
+        return super().__call__(fn)
+
 
 # ---------------------------------------------------------------------------
 # Function: one node of the graph

@@ -221,3 +221,12 @@ def test_no_grad_decorator_and_shared_instance():
             assert not mg.is_grad_enabled()
         assert not mg.is_grad_enabled()
     assert mg.is_grad_enabled()
+
+
+def test_set_grad_enabled_as_a_decorator_switches_only_inside():
+    @mg.set_grad_enabled(False)
+    def f():
+        return mg.is_grad_enabled()
+
+    assert mg.is_grad_enabled()
+    assert f() is False and mg.is_grad_enabled()

@@ -19,8 +19,9 @@ How it works, in four sentences:
    derivatives, Hessian-vector products).
 
 Set a breakpoint in any op's ``backward`` (for example ``Mul.backward`` in
-``minigrad/ops/arithmetic.py``) and step through, or pass ``trace=True`` to see
-every step printed.
+``minigrad/ops/arithmetic.py``; ``minigrad.where_is("Mul")`` gives its line, and
+``with minigrad.break_in("Mul"):`` stops there in pdb) and step through, or pass
+``trace=True`` to see every step printed (:mod:`minigrad.trace`).
 """
 from __future__ import annotations
 
@@ -107,6 +108,11 @@ class set_grad_enabled(_GradMode):
 
     def __exit__(self, *exc: object) -> None:
         _state.grad = self.previous
+
+    def __call__(self, fn: Callable) -> Callable:
+        """``@set_grad_enabled(False)`` decorates without switching anything now."""
+        _state.grad = self.previous
+        return super().__call__(fn)
 
 
 # ---------------------------------------------------------------------------
@@ -296,20 +302,6 @@ def _run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor"],
     for r, g in zip(roots, root_grads):
         grads[id(r)] = grads[id(r)] + g if id(r) in grads else g
     handed_out: set[int] = {id(g.data) for g in root_grads}
-    if _state.anomaly:
-        _state.in_backward += 1
-        try:
-            _backward_loop(order, grads, handed_out, retain_graph, create_graph, capture, True)
-        finally:
-            _state.in_backward -= 1
-    else:
-        _backward_loop(order, grads, handed_out, retain_graph, create_graph, capture, False)
-
-
-def _backward_loop(order: list["Tensor"], grads: dict[int, "Tensor"], handed_out: set[int],
-                   retain_graph: bool, create_graph: bool,
-                   capture: dict[int, "Tensor | None"] | None, check_anomaly: bool) -> None:
-    """Walk ``order`` from the outputs back, calling each op's backward once."""
     # keys of ``grads`` whose array this loop allocated itself (a sum of two
     # contributions): nobody else can see it, so later contributions are added
     # in place instead of allocating a new array each time
@@ -318,58 +310,63 @@ def _backward_loop(order: list["Tensor"], grads: dict[int, "Tensor"], handed_out
     if trace is not None:
         labels = label_nodes(order)
         step = -1                            # the trace numbers op nodes 0, 1, 2...
-    with set_grad_enabled(create_graph):
-        for t in reversed(order):
-            if trace is not None and t._ctx is not None:
-                step += 1
-            g = grads.pop(id(t), None)
-            if g is None:
+    check_anomaly = _state.anomaly
+    if check_anomaly:
+        _state.in_backward += 1              # ops run by backward: checked as its results
+    try:
+        with set_grad_enabled(create_graph):
+            for t in reversed(order):
                 if trace is not None and t._ctx is not None:
-                    trace.add(TraceStep(step, labels[id(t)], t._ctx.name, tuple(t.shape), None,
-                                        skipped="no gradient reached it (every op using it "
-                                                "returned None for it)"))
-                continue
-            if t._hooks:
-                for hook in t._hooks:
-                    replaced = hook(g)
-                    if replaced is not None:
-                        g = replaced
-            fn = t._ctx
-            if capture is not None:
-                if id(t) in capture:
-                    capture[id(t)] = g
-            elif fn is None or t._retains_grad:
-                _accumulate_grad(t, g, create_graph, handed_out)
-            if fn is None:
-                continue
-            inputs = fn.inputs
-            for inp, version in zip(inputs, fn._versions):
-                if inp._vc[0] != version:
-                    fn._check_versions()     # an input changed in place: a clear error
-            in_grads = fn.backward(g)
-            if type(in_grads) is not tuple:
-                in_grads = (in_grads,)
-            if check_anomaly:
-                anomaly.check_backward(fn, g, in_grads)
-            if trace is not None:
-                trace.add(_trace_step(step, labels, t, fn, g, in_grads))
-            for inp, ig in zip(inputs, in_grads):
-                if ig is None or not inp.requires_grad:
+                    step += 1
+                g = grads.pop(id(t), None)
+                if g is None:
+                    if trace is not None and t._ctx is not None:
+                        trace.add(_trace_skipped(step, labels, t))
                     continue
-                if ig.data.shape != inp.data.shape:
-                    _wrong_gradient_shape(fn, inp, ig)
-                key = id(inp)
-                have = grads.get(key)
-                if have is None:
-                    grads[key] = ig                  # the first contribution: just keep it
-                elif key in owned:
-                    have.data += ig.data             # our own sum: add in place
-                else:
-                    grads[key] = have + ig           # a new array (differentiable with
-                    if not create_graph:             # create_graph=True) ...
-                        owned.add(key)               # ... that later sums may reuse
-            if not retain_graph:
-                fn.release()
+                if t._hooks:
+                    for hook in t._hooks:
+                        replaced = hook(g)
+                        if replaced is not None:
+                            g = replaced
+                fn = t._ctx
+                if capture is not None:
+                    if id(t) in capture:
+                        capture[id(t)] = g
+                elif fn is None or t._retains_grad:
+                    _accumulate_grad(t, g, create_graph, handed_out)
+                if fn is None:
+                    continue
+                inputs = fn.inputs
+                for inp, version in zip(inputs, fn._versions):
+                    if inp._vc[0] != version:
+                        fn._check_versions()     # an input changed in place: a clear error
+                in_grads = fn.backward(g)
+                if type(in_grads) is not tuple:
+                    in_grads = (in_grads,)
+                if check_anomaly:
+                    anomaly.check_backward(fn, g, in_grads)
+                if trace is not None:
+                    trace.add(_trace_step(step, labels, t, fn, g, in_grads))
+                for inp, ig in zip(inputs, in_grads):
+                    if ig is None or not inp.requires_grad:
+                        continue
+                    if ig.data.shape != inp.data.shape:
+                        _wrong_gradient_shape(fn, inp, ig)
+                    key = id(inp)
+                    have = grads.get(key)
+                    if have is None:
+                        grads[key] = ig                  # the first contribution: just keep it
+                    elif key in owned:
+                        have.data += ig.data             # our own sum: add in place
+                    else:
+                        grads[key] = have + ig           # a new array (differentiable with
+                        if not create_graph:             # create_graph=True) ...
+                            owned.add(key)               # ... that later sums may reuse
+                if not retain_graph:
+                    fn.release()
+    finally:
+        if check_anomaly:
+            _state.in_backward -= 1
 
 
 def _wrong_gradient_shape(fn: Function, inp: "Tensor", ig: "Tensor") -> None:
@@ -377,6 +374,11 @@ def _wrong_gradient_shape(fn: Function, inp: "Tensor", ig: "Tensor") -> None:
     raise GraphError(
         f"internal error in {fn.name}.backward: gradient for input {i} has "
         f"shape {ig.shape} but the input has shape {inp.shape}")
+
+
+def _trace_skipped(step: int, labels: dict[int, str], t: "Tensor") -> TraceStep:
+    return TraceStep(step, labels[id(t)], t._ctx.name, tuple(t.shape), None,
+                     skipped="no gradient reached it (every op using it returned None for it)")
 
 
 def _trace_step(step: int, labels: dict[int, str], t: "Tensor", fn: Function, g: "Tensor",

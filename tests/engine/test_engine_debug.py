@@ -83,7 +83,7 @@ def test_break_in_a_fused_op_and_in_the_composed_twin():
     lstm = layers.LSTM(2, 3)
     x = mg.Tensor(np.ones((1, 4, 2), dtype=np.float32))
     _Recorder.calls = []
-    with mg.break_in("LSTM", debugger=_Recorder):
+    with mg.use_fused(True), mg.break_in("LSTM", debugger=_Recorder):
         lstm(x)[0].sum().backward()
     assert [c[0] for c in _Recorder.calls] == ["LSTM"]
     _Recorder.calls = []

@@ -26,6 +26,13 @@ from minigrad.ops import fused
 RTOL, ATOL = 1e-12, 1e-12
 
 
+@pytest.fixture(autouse=True)
+def _fused_mode():
+    """These tests are about the fused ops: run them fused even under MINIGRAD_FUSED=0."""
+    with mg.use_fused(True):
+        yield
+
+
 def _leaves(arrays_, device, grad=True):
     return [mg.Tensor(a, dtype="float64", device=device, requires_grad=grad) for a in arrays_]
 

@@ -89,10 +89,11 @@ def test_anomaly_mode_is_per_thread_in_both_orders(order):
 
 @pytest.mark.parametrize("order", list(ORDERS))
 def test_use_fused_is_per_thread_in_both_orders(order):
-    seen = _run_in_order(ORDERS[order], lambda: mg.use_fused(False), mg.fused_enabled)
+    default = mg.modes._env_fused()          # what a new thread starts with
+    seen = _run_in_order(ORDERS[order], lambda: mg.use_fused(not default), mg.fused_enabled)
     for name in "AB":
-        assert [on for _, on in seen[name]] == [False, True], (name, order)
-    assert mg.fused_enabled()
+        assert [on for _, on in seen[name]] == [not default, default], (name, order)
+    assert mg.fused_enabled() == default
 
 
 def test_a_mode_set_in_one_thread_is_not_seen_by_another():
@@ -100,7 +101,8 @@ def test_a_mode_set_in_one_thread_is_not_seen_by_another():
     inside, release = threading.Event(), threading.Event()
 
     def worker():
-        with mg.no_grad(), mg.using_device("fake"), mg.detect_anomaly(), mg.use_fused(False):
+        with mg.no_grad(), mg.using_device("fake"), mg.detect_anomaly(), \
+                mg.use_fused(not mg.modes._env_fused()):
             inside.set()
             release.wait(5)
 
@@ -109,7 +111,7 @@ def test_a_mode_set_in_one_thread_is_not_seen_by_another():
     assert inside.wait(5)
     try:
         assert mg.is_grad_enabled() and backends.default_device() == "cpu"
-        assert not mg.is_anomaly_enabled() and mg.fused_enabled()
+        assert not mg.is_anomaly_enabled() and mg.fused_enabled() == mg.modes._env_fused()
         x = mg.Tensor([1.0, 2.0], requires_grad=True)
         assert (x * x).requires_grad, "the worker's no_grad switched recording off here"
     finally:
@@ -219,3 +221,12 @@ def test_no_grad_decorator_and_shared_instance():
             assert not mg.is_grad_enabled()
         assert not mg.is_grad_enabled()
     assert mg.is_grad_enabled()
+
+
+def test_set_grad_enabled_as_a_decorator_switches_only_inside():
+    @mg.set_grad_enabled(False)
+    def f():
+        return mg.is_grad_enabled()
+
+    assert mg.is_grad_enabled()
+    assert f() is False and mg.is_grad_enabled()

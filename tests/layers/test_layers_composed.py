@@ -141,7 +141,8 @@ def test_composed_lstm_has_one_block_per_time_step():
 def test_public_functions_switch_with_the_mode(fn, args):
     arrays = args(np.random.default_rng(0))
     ts = [mg.Tensor(a, requires_grad=True) for a in arrays]
-    assert getattr(mg, fn)(*ts).grad_fn.fused
+    with mg.use_fused(True):
+        assert getattr(mg, fn)(*ts).grad_fn.fused
     with mg.use_fused(False):
         assert not getattr(mg, fn)(*ts).grad_fn.fused
 
@@ -167,3 +168,23 @@ def test_fused_lstm_backward_allocates_no_uninitialised_buffer():
     from minigrad.ops import fused
     source = inspect.getsource(fused.LSTM)
     assert "xp.empty" not in source and "empty_like" not in source
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_fused_backward_equals_composed(device, reduction):
+    rng = np.random.default_rng(5)
+    logits = rng.standard_normal((2, 3, 5))
+    target = rng.integers(0, 5, size=(2, 3))
+    upstream = rng.standard_normal((2, 3)) if reduction == "none" else np.array(1.3)
+    results = []
+    for fused in (True, False):
+        x = mg.Tensor(logits, dtype="float64", device=device, requires_grad=True)
+        with mg.use_fused(fused):
+            out = mg.cross_entropy(x, mg.Tensor(target, device=device), reduction=reduction)
+            assert out.grad_fn.fused is fused
+            up = mg.Tensor(upstream, dtype="float64", device=device)
+            (g,) = mg.grad(out, x, up, create_graph=True)
+            (hvp,) = mg.grad((g * g).sum(), x)
+        results.append([host(out), host(g), host(hvp)])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, **TOL)

@@ -35,6 +35,7 @@ from .backends import backend_of
 from .errors import DeviceError, DTypeError, GraphError, MinigradError, ShapeError, describe
 
 from .tensor import Tensor
+from ._checks import check_backward_result, check_hook_result, check_seed_grad
 
 __all__ = ["Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "backward", "grad", "BackwardTrace", "trace_backward"]
@@ -309,7 +310,7 @@ def _run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor"],
             if g is None:
                 continue
             for hook in t._hooks or ():
-                replaced = hook(g)
+                replaced = check_hook_result(t, hook, hook(g))
                 if replaced is not None:
                     g = replaced
             fn = t._ctx
@@ -322,9 +323,7 @@ def _run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor"],
                 continue
             if fn._versions != tuple([inp._vc[0] for inp in fn.inputs]):
                 fn._check_versions()  # an input changed in place: raise a clear error
-            in_grads = fn.backward(g)
-            if not isinstance(in_grads, tuple):
-                in_grads = (in_grads,)
+            in_grads = check_backward_result(fn, fn.backward(g))
             if trace is not None:
                 rec = TraceStep(step, t.name or f"{fn.name}#{id(t) % 10000:04d}", fn.name,
                                 tuple(t.shape), _norm(g))
@@ -380,6 +379,7 @@ def _seed_grad(root: "Tensor", grad: Any, what: str) -> "Tensor":
         return Tensor._make(root.xp.ones(root.shape, dtype=root.dtype), False)
     if not isinstance(grad, Tensor):
         grad = Tensor(grad, dtype=root.dtype, device=root.device)
+    check_seed_grad(what, root, grad)
     if grad.shape != root.shape:
         raise ShapeError(f"{what}: gradient has shape {grad.shape} but the output has "
                          f"shape {root.shape}")

@@ -82,25 +82,41 @@ def check_hook_result(tensor: Any, hook: Callable[..., Any], result: Any) -> Any
     return result
 
 
+#: Function classes whose backward results are (not) checked, filled on first sight
+_TRUSTED: set[type] = set()
+_UNTRUSTED: set[type] = set()
+
+
 def check_backward_result(fn: Any, in_grads: Any) -> tuple[Any, ...]:
     """``Function.backward`` returns one gradient (or None) per input, each a Tensor
     of the input's shape, dtype and device. Returns the gradients as a tuple."""
-    if not isinstance(in_grads, tuple):
+    if type(in_grads) is not tuple:
         in_grads = (in_grads,)
+    cls = type(fn)
+    if cls in _TRUSTED:
+        return in_grads
+    if cls not in _UNTRUSTED:
+        # minigrad's own ops are checked by the test harness (tests/helpers.py
+        # check_op): skip them, so the backward loop pays one set lookup per node
+        (_TRUSTED if cls.__module__.startswith("minigrad.") else _UNTRUSTED).add(cls)
+        return check_backward_result(fn, in_grads)
     inputs = fn.inputs
     if len(in_grads) != len(inputs):
         raise GraphError(f"{fn.name}.backward returned {len(in_grads)} gradient(s) for "
                          f"{len(inputs)} input(s): return one per input of forward, None "
                          "for an input that needs no gradient")
-    for i, (inp, g) in enumerate(zip(inputs, in_grads)):
-        if g is None or not inp.requires_grad:
-            continue
-        if isinstance(g, Tensor):       # the fast path: one array type, dtype and shape
-            gd, xd = g.data, inp.data
-            if type(gd) is type(xd) and gd.dtype == xd.dtype:
-                continue
-        # (a wrong shape is reported by the backward loop itself)
-        _check_grad_like(f"{fn.name}.backward: the gradient for input {i}", g, inp, shape=False)
+    i = 0
+    for inp, g in zip(inputs, in_grads):
+        # the fast path (every built-in op): a Tensor of the input's array type and
+        # dtype -- dtype objects of one kind are shared, so ``is`` usually decides
+        if g is not None and inp.requires_grad:
+            gd, xd = getattr(g, "data", None), inp.data
+            if not (type(gd) is type(xd) and (gd.dtype is xd.dtype or gd.dtype == xd.dtype)
+                    and isinstance(g, Tensor)):
+                # (a wrong shape is reported by the backward loop itself)
+                _check_grad_like(f"{fn.name}.backward: the gradient for input {i}", g, inp,
+                                 shape=False)
+        i += 1
     return in_grads
 
 

@@ -160,6 +160,20 @@ class MultiHeadAttention(Module):
             if t.ndim != 3 or t.shape[-1] != self.d_model:
                 raise ShapeError(f"MultiHeadAttention: {name} must have shape (batch, time, "
                                  f"{self.d_model}), got {t.shape}")
+        if not query.shape[0] == key.shape[0] == value.shape[0]:
+            raise ShapeError(f"MultiHeadAttention: query, key and value must have the same "
+                             f"batch size, got query {query.shape}, key {key.shape}, value "
+                             f"{value.shape}")
+        if key.shape[1] != value.shape[1]:
+            raise ShapeError(f"MultiHeadAttention: key and value must have the same length "
+                             f"(one value per key), got key {key.shape}, value {value.shape}")
+        for name, t in (("key", key), ("value", value)):
+            if t.device != query.device:
+                raise DeviceError(f"MultiHeadAttention: {name} is on {t.device} but query is "
+                                  f"on {query.device}")
+            if t.dtype != query.dtype:
+                raise DTypeError(f"MultiHeadAttention: {name} is {t.dtype} but query is "
+                                 f"{query.dtype}")
         if mask is not None:
             m = mask if isinstance(mask, Tensor) else Tensor(mask, device=query.device)
             mask = m.unsqueeze(1) if m.ndim == 3 else m       # (B, Tq, Tk) -> (B, 1, Tq, Tk)

@@ -28,10 +28,14 @@ def as_ids(ids: Any, device: str) -> Tensor:
 class Embedding(Module):
     """``weight``: (num_embeddings, embedding_dim), initialised N(0, 1) as in PyTorch."""
 
+    _takes_integer_input = True
+
     def __init__(self, num_embeddings: int, embedding_dim: int, dtype: Any = None,
                  device: str | None = None) -> None:
         super().__init__()
-        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        from minigrad._checks import check_size
+        self.num_embeddings = check_size("Embedding", num_embeddings, "num_embeddings")
+        self.embedding_dim = check_size("Embedding", embedding_dim, "embedding_dim")
         self.weight = init.empty_parameter(num_embeddings, embedding_dim, dtype=dtype,
                                            device=device)
         init.normal_(self.weight)

@@ -96,6 +96,10 @@ class GPT(Module):
         ids_t = as_ids(ids, self.tok_emb.weight.device)
         if ids_t.ndim != 2:
             raise ValueError(f"GPT: ids must have shape (batch, time), got {ids_t.shape}")
+        if ids_t.shape[1] == 0:
+            from minigrad.errors import ShapeError
+            raise ShapeError(f"GPT: the sequence is empty (ids of shape {ids_t.shape}): give "
+                             "at least one token per row")
         x = self.drop(self.pos_emb(self.tok_emb(ids_t)))
         for block in self.blocks:
             x = block(x, causal=True)

@@ -34,6 +34,8 @@ __all__ = ["empty_parameter", "calculate_gain", "fan_in_and_fan_out", "uniform_"
 def empty_parameter(*shape: int, dtype: Any = None, device: str | None = None) -> Parameter:
     """A zero-filled Parameter of ``shape`` on ``device`` (default device and
     float dtype when not given), ready for one of the ``*_`` initialisers."""
+    from minigrad._checks import check_shape
+    shape = check_shape("empty_parameter", shape)
     backend = backends.get_backend(device or backends.default_device())
     data = backend.xp.zeros(shape, dtype=dtype or get_default_dtype())
     return Parameter(data)

@@ -41,7 +41,9 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  dtype: Any = None, device: str | None = None) -> None:
         super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        from minigrad._checks import check_size
+        self.in_features = check_size("Linear", in_features, "in_features")
+        self.out_features = check_size("Linear", out_features, "out_features")
         self.weight = init.empty_parameter(out_features, in_features, dtype=dtype, device=device)
         if bias:
             self.bias = init.empty_parameter(out_features, dtype=dtype, device=device)

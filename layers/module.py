@@ -57,6 +57,9 @@ class Module:
     """
 
     training: bool
+    #: True for layers whose input is integer ids (Embedding): every other layer
+    #: with float parameters refuses integer input with an error naming it
+    _takes_integer_input: bool = False
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -72,6 +75,15 @@ class Module:
                 f"cannot assign {name!r} before Module.__init__() ran: call "
                 f"super().__init__() first in {type(self).__name__}.__init__")
         params, modules, buffers = self._parameters, self._modules, self._buffers
+        slots = self.__dict__.setdefault("_parameter_slots", set())
+        if name in slots and not isinstance(value, Parameter):
+            if value is None:            # declares the parameter absent (PyTorch: same)
+                params.pop(name, None)
+                object.__setattr__(self, name, None)
+                return
+            raise TypeError(_slot_message(self, name, value))
+        if isinstance(value, Parameter):
+            slots.add(name)
         is_buffer = name in buffers and isinstance(value, Tensor)
         for store in (params, modules, buffers):
             store.pop(name, None)
@@ -96,6 +108,7 @@ class Module:
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __delattr__(self, name: str) -> None:
+        self.__dict__.get("_parameter_slots", set()).discard(name)
         for store in (self._parameters, self._modules, self._buffers):
             if name in store:
                 del store[name]
@@ -105,9 +118,18 @@ class Module:
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Same as ``self.name = param``; ``None`` declares an absent parameter
         (e.g. ``bias=False``) that ``self.name`` still answers with ``None``."""
+        where = f"{type(self).__name__}.register_parameter"
+        if not isinstance(name, str):
+            raise TypeError(f"{where}: the name must be a string, got {type(name).__name__}")
+        if not name or "." in name:
+            raise KeyError(f"{where}: the name must be non-empty and contain no '.', got "
+                           f"{name!r}")
         if param is None:
             self._parameters.pop(name, None)
+            self.__dict__.setdefault("_parameter_slots", set()).add(name)
             object.__setattr__(self, name, None)
+        elif not isinstance(param, Parameter):
+            raise TypeError(_slot_message(self, name, param))
         else:
             setattr(self, name, param)
 
@@ -130,7 +152,65 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if args:
+            first = args[0]
+            if isinstance(first, np.ndarray) or (isinstance(first, list) and not any(
+                    isinstance(e, Tensor) for e in first)):
+                args = (self._input_tensor(first),) + args[1:]
+            elif isinstance(first, Tensor) and (first.dtype.kind == "f" or
+                                                not self._takes_integer_input):
+                self._check_input_dtype(first)
         return self.forward(*args, **kwargs)
+
+    def _own_float_parameter(self) -> Parameter | None:
+        """The first float parameter of this module itself (not of its children:
+        each child checks its own inputs, and a container would otherwise walk
+        its whole tree on every call)."""
+        for p in self._parameters.values():
+            if p is not None and p.dtype.kind == "f":
+                return p
+        return None
+
+    def _check_input_dtype(self, x: Tensor) -> None:
+        """One dtype rule for every layer: a float input must have the dtype of the
+        layer's float parameters -- minigrad never promotes float32 to float64
+        silently (that would also turn the gradients and optimiser state float64)."""
+        p = self._own_float_parameter()
+        if p is not None and x.dtype.kind != "f" and not self._takes_integer_input:
+            from minigrad.errors import DTypeError
+            raise DTypeError(
+                f"{type(self).__name__}: input must be floating point, got dtype {x.dtype} "
+                f"(shape {x.shape}, device={x.device}); convert it: x.to(dtype="
+                f"{str(p.dtype)!r})")
+        if p is not None and x.dtype.kind == "f" and x.dtype != p.dtype:
+            from minigrad.errors import DTypeError
+            raise DTypeError(
+                f"{type(self).__name__}: input is {x.dtype} but the layer's parameters are "
+                f"{p.dtype} (input: shape {x.shape}, dtype {x.dtype}, device={x.device}); "
+                f"convert one: x.to(dtype={str(p.dtype)!r}) or model.to({str(x.dtype)!r})")
+
+    def _input_tensor(self, data: Any) -> Tensor:
+        """A NumPy array or a (nested) list given to a layer, as a Tensor on the
+        layer's device. A list of floats takes the layer's float dtype; an array
+        keeps its own (so a float64 array fed to a float32 layer is an error that
+        names the layer, not a silent cast)."""
+        p = self._own_float_parameter()
+        if p is None:
+            p = next((q for q in self.parameters() if q.dtype.kind == "f"), None)
+        device = p.device if p is not None else None
+        try:
+            if isinstance(data, np.ndarray):
+                t = Tensor(data, device=device)
+            else:
+                probe = np.asarray(data) if data else np.zeros(0)
+                dtype = p.dtype if p is not None and probe.dtype.kind == "f" else None
+                t = Tensor(data, dtype=dtype, device=device)
+        except MinigradError as err:
+            raise type(err)(f"{type(self).__name__}: cannot use the input as a tensor: "
+                            f"{err}") from None
+        if t.dtype.kind == "f":
+            self._check_input_dtype(t)
+        return t
 
     # -- traversal ------------------------------------------------------------
     def named_children(self) -> Iterator[tuple[str, "Module"]]:
@@ -393,6 +473,16 @@ def _is_device_array(value: Any) -> bool:
         return True
     except Exception:
         return False
+
+
+def _slot_message(module: Module, name: str, value: Any) -> str:
+    kind = type(value).__name__
+    hint = ("a Tensor with requires_grad=True is not learned unless it is a Parameter: "
+            f"wrap it, module.{name} = Parameter(t)" if isinstance(value, Tensor) else
+            f"wrap the numbers, module.{name} = Parameter(...), or change the values in "
+            f"place: with no_grad(): module.{name}.copy_(...)")
+    return (f"cannot assign {kind} to parameter {name!r} of {type(module).__name__}: a "
+            f"parameter slot takes a Parameter or None (as in PyTorch); {hint}")
 
 
 class Sequential(Module):

@@ -3,21 +3,24 @@
 A ``.npz`` file is a zip archive of ``.npy`` arrays, one per key of the state
 dict. Loading uses ``numpy.load(..., allow_pickle=False)``, so a file cannot
 execute code (a pickled checkpoint can), and zip's CRC-32 checks catch
-corrupted members. Saving writes a temporary file in the target's directory
-and renames it over the target with ``os.replace`` -- atomic on POSIX and
-Windows, so a crash mid-save never leaves a half-written checkpoint.
+corrupted members. Saving goes through :func:`minigrad.atomic.atomic_write`
+(a temporary file in the target's folder renamed over it with ``os.replace``:
+a crash mid-save never leaves a half-written file; stale temporaries of a
+killed save are removed by the next save; the umask applies; a symlink is
+written through to the file it points to).
 
 Shape and key checks happen in :meth:`Module.load_state_dict`.
 """
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from collections import OrderedDict
 from typing import Any, Mapping
 
 import numpy as np
+
+from minigrad.atomic import atomic_write
 
 from .module import Module, StateDictError
 
@@ -42,19 +45,7 @@ def save(module_or_state: "Module | Mapping[str, Any]", path: "str | os.PathLike
         if arr.dtype.kind not in "fiub":
             raise StateDictError(f"save: {key!r} has non-numeric dtype {arr.dtype}")
         arrays[key] = arr
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            _write_npz(f, arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic_write(path, lambda f: _write_npz(f, arrays))
 
 
 def _write_npz(f: Any, arrays: Mapping[str, np.ndarray]) -> None:

@@ -14,6 +14,7 @@ drawing), ``ledger`` (every formula of the course, checked).
 from __future__ import annotations
 
 from . import ops as functional  # noqa: F401  (minigrad.functional.relu(...), like torch.nn.functional)
+from ._checks import check_shape as _check_shape
 from .autograd import (Function, backward, enable_grad, grad, is_grad_enabled, no_grad,
                        set_grad_enabled, trace_backward)
 from .backends import available_devices, default_device, is_available, set_default_device, \
@@ -42,6 +43,7 @@ def _creation(fill: str):
         from .backends import get_backend
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
+        shape = _check_shape(fill, shape)
         backend = get_backend(device or default_device())
         xp = backend.xp
         dtype = dtype or get_default_dtype()

@@ -40,6 +40,7 @@ from . import anomaly
 from .modes import _state
 from .tensor import Tensor
 from .trace import BackwardTrace, TraceStep, label_nodes, norm as _norm, trace_backward
+from ._checks import check_backward_result, check_hook_result, check_seed_grad
 
 __all__ = ["Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "backward", "grad", "BackwardTrace", "trace_backward"]
@@ -325,7 +326,7 @@ def _run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor"],
                     continue
                 if t._hooks:
                     for hook in t._hooks:
-                        replaced = hook(g)
+                        replaced = check_hook_result(t, hook, hook(g))
                         if replaced is not None:
                             g = replaced
                 fn = t._ctx
@@ -340,9 +341,7 @@ def _run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor"],
                 for inp, version in zip(inputs, fn._versions):
                     if inp._vc[0] != version:
                         fn._check_versions()     # an input changed in place: a clear error
-                in_grads = fn.backward(g)
-                if type(in_grads) is not tuple:
-                    in_grads = (in_grads,)
+                in_grads = check_backward_result(fn, fn.backward(g))
                 if check_anomaly:
                     anomaly.check_backward(fn, g, in_grads)
                 if trace is not None:
@@ -418,6 +417,7 @@ def _seed_grad(root: "Tensor", grad: Any, what: str) -> "Tensor":
         return Tensor._make(root.xp.ones(root.shape, dtype=root.dtype), False)
     if not isinstance(grad, Tensor):
         grad = Tensor(grad, dtype=root.dtype, device=root.device)
+    check_seed_grad(what, root, grad)
     if grad.shape != root.shape:
         raise ShapeError(f"{what}: gradient has shape {grad.shape} but the output has "
                          f"shape {root.shape}")

@@ -39,6 +39,45 @@ def get_default_dtype() -> np.dtype:
     return _default_float
 
 
+#: dtype kinds a Tensor can hold: bool, signed and unsigned integers, floats
+_REAL_KINDS = "biuf"
+
+
+def _check_dtype(dtype: Any, data: Any = None) -> None:
+    """Refuse dtypes minigrad cannot compute with (strings, objects, complex)."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise DTypeError(f"Tensor: {dtype!r} is not a dtype") from None
+    if dt.kind in _REAL_KINDS:
+        return
+    if dt.kind == "c":
+        raise DTypeError(f"Tensor: complex data (dtype {dt}) is not supported: minigrad is "
+                         "real-valued. Keep the real and imaginary parts as two real tensors "
+                         "(x.real, x.imag) if you need both")
+    what = {"U": "strings", "S": "bytes", "O": "Python objects", "V": "structured records",
+            "M": "dates", "m": "time deltas"}.get(dt.kind, f"dtype {dt}")
+    got = "" if data is None else f" (got {type(data).__name__} of dtype {dt})"
+    raise DTypeError(f"Tensor: cannot hold {what}{got}: a Tensor holds numbers (bool, int or "
+                     f"float)")
+
+
+def _host_probe(data: Any) -> np.ndarray:
+    """``np.asarray(data)`` for Python numbers and (nested) lists, with clear errors
+    for data that is not a rectangular array of numbers."""
+    if data is None or isinstance(data, (str, bytes, dict, set)):
+        raise DTypeError(f"Tensor: cannot make a tensor from {type(data).__name__} {data!r:.60}; "
+                         "give a number, a (nested) list of numbers or an array")
+    try:
+        probe = np.asarray(data)
+    except ValueError as err:          # ragged: [[1, 2], [3]]
+        from .errors import ShapeError
+        raise ShapeError(f"Tensor: the nested lists have different lengths ({data!r:.80}): a "
+                         f"tensor must be rectangular. NumPy says: {err}") from None
+    _check_dtype(probe.dtype, data)
+    return probe
+
+
 def _is_float(dtype: Any) -> bool:
     return np.dtype(dtype).kind == "f"
 
@@ -81,10 +120,15 @@ class Tensor:
                 backend = backend_of(data)
             except Exception:
                 backend = get_backend(backends.default_device())
-        if dtype is None and not hasattr(data, "dtype"):
-            probe = np.asarray(data)  # Python numbers / lists live on the host
-            dtype = _default_float if probe.dtype.kind == "f" else probe.dtype
+        if dtype is not None:
+            _check_dtype(dtype)
+        if not hasattr(data, "dtype"):
+            probe = _host_probe(data)  # Python numbers / lists live on the host
+            if dtype is None:
+                dtype = _default_float if probe.dtype.kind == "f" else probe.dtype
             data = probe
+        else:
+            _check_dtype(data.dtype, data)
         if isinstance(data, np.generic):
             data = np.asarray(data)
         array = backend.asarray(data, dtype=dtype)
@@ -277,9 +321,18 @@ class Tensor:
         return self.to("cuda")
 
     def astype(self, dtype: Any) -> "Tensor":
+        """A copy in another dtype; differentiable between float dtypes.
+
+        To an integer or bool dtype the result does not require grad (as in
+        PyTorch): rounding has no useful derivative, and an int64 tensor
+        claiming ``requires_grad=True`` would silently never get a gradient.
+        """
         from .ops.shape import Cast
+        _check_dtype(dtype)
         if np.dtype(dtype) == self.dtype:
             return self
+        if not _is_float(dtype):
+            return Tensor._make(self.data.astype(np.dtype(dtype)), False)
         return Cast.apply(self, dtype=np.dtype(dtype))
 
     def float(self) -> "Tensor":
@@ -344,9 +397,34 @@ class Tensor:
                                  f"in place into a tensor of shape {self.shape}")
         return other
 
+    def _check_inplace_dtype(self, op: str, other: Any) -> None:
+        """An in-place result keeps this tensor's dtype: float into int would have to
+        truncate, so it is refused (PyTorch: "result type Float can't be cast to Long";
+        PyTorch's ``fill_`` truncates 1.5 to 1 silently -- minigrad refuses that too,
+        as a silent wrong answer)."""
+        kind = getattr(getattr(other, "dtype", None), "kind", None)
+        if kind is None:
+            kind = "f" if isinstance(other, float) else ("c" if isinstance(other, complex)
+                                                          else "i")
+        order = "biuf"
+        if self.dtype.kind in order and kind in order and \
+                order.index(kind) <= order.index(self.dtype.kind):
+            return
+        if self.dtype.kind in "iu" and kind in "iu":
+            return
+        what = describe(other) if hasattr(other, "dtype") else f"{type(other).__name__} {other!r}"
+        name = {"f": "float", "c": "complex", "b": "bool", "i": "integer", "u": "integer"}.get(
+            kind, f"{kind}-kind")
+        raise DTypeError(f"{op}: cannot write a {name} result ({what}) in place into a "
+                         f"tensor of dtype {self.dtype} ({describe(self)}); convert first, "
+                         f"e.g. x = x.float(), or use the out-of-place op")
+
     def add_(self, other: Any, alpha: float = 1.0) -> "Tensor":
         self._check_inplace("add_")
         o = self._other_data(other, "add_")
+        self._check_inplace_dtype("add_", o)
+        if alpha != 1.0 and alpha != -1.0:
+            self._check_inplace_dtype("add_", alpha)
         if alpha == 1.0:
             self.data += o
         elif alpha == -1.0:
@@ -361,7 +439,9 @@ class Tensor:
 
     def mul_(self, other: Any) -> "Tensor":
         self._check_inplace("mul_")
-        self.data *= self._other_data(other, "mul_")
+        o = self._other_data(other, "mul_")
+        self._check_inplace_dtype("mul_", o)
+        self.data *= o
         self._version += 1
         return self
 
@@ -376,6 +456,14 @@ class Tensor:
 
     def fill_(self, value: float) -> "Tensor":
         self._check_inplace("fill_")
+        if isinstance(value, Tensor) and value.size == 1:
+            value = value.item()
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)) \
+                or isinstance(value, (complex, np.complexfloating)):
+            if not isinstance(value, (bool, np.bool_)):
+                raise DTypeError(f"fill_: the value must be a real number, got "
+                                 f"{type(value).__name__} {value!r} (tensor: {describe(self)})")
+        self._check_inplace_dtype("fill_", value)
         self.data.fill(value)
         self._version += 1
         return self

@@ -27,6 +27,7 @@ from .rmsprop import RMSprop
 from .sgd import SGD
 from .training import (History, Minibatches, load_checkpoint, rng_state, save_checkpoint,
                        set_rng_state, train)
+from .training import CheckpointError, NonFiniteError, NonFiniteWarning
 
 __all__ = [
     "Optimizer", "SGD", "RMSprop", "Adam", "AdamW",
@@ -34,4 +35,5 @@ __all__ = [
     "LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "LinearWarmup", "LambdaLR",
     "train", "History", "Minibatches", "save_checkpoint", "load_checkpoint", "rng_state",
     "set_rng_state",
+    "CheckpointError", "NonFiniteError", "NonFiniteWarning",
 ]

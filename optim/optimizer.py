@@ -151,9 +151,40 @@ class Optimizer:
                         raise ValueError(f"gradient of shape {grad.shape} for a parameter of "
                                          f"shape {p.shape}")
                     state = self.state.setdefault(p, {})
+                    if type(grad) is not type(p.data) or grad.dtype != p.dtype or state:
+                        self._check_placement(p, grad, state)
                     state["step"] = state.get("step", 0) + 1
                     self._update(p, grad, state, group)
         return loss
+
+    def _check_placement(self, p: Tensor, grad: Any, state: dict[str, Any]) -> None:
+        """The gradient and every state array must be on the parameter's device and
+        in its dtype -- they are not after ``model.to("cuda")`` or ``model.double()``
+        once the optimiser has taken steps (its buffers stayed where they were)."""
+        from minigrad.backends import backend_of
+        from minigrad.errors import DeviceError, DTypeError
+        which = self._describe_param(p)
+        arrays = [("gradient", grad)] + [(k, v) for k, v in state.items() if hasattr(v, "dtype")]
+        for key, value in arrays:
+            if type(value) is type(p.data) and value.dtype == p.dtype:
+                continue
+            where = backend_of(value).name
+            if where != p.device:
+                raise DeviceError(
+                    f"{type(self).__name__}.step: {which} is on {p.device} but its {key} is on "
+                    f"{where}. Move the model before creating the optimizer (or create a new "
+                    f"optimizer after model.to(...)); a checkpoint's load_checkpoint puts "
+                    f"the state on the parameters' device")
+            if value.dtype != p.dtype:
+                raise DTypeError(
+                    f"{type(self).__name__}.step: {which} is {p.dtype} but its {key} is "
+                    f"{value.dtype}; convert the model before creating the optimizer")
+
+    def _describe_param(self, p: Tensor) -> str:
+        index = next((i for i, q in enumerate(self.parameters()) if q is p), "?")
+        name = getattr(p, "qualified_name", None) or p.name
+        return f"parameter {index}" + (f" ({name!r})" if name else "") + \
+            f" of shape {p.shape}"
 
     def _update(self, p: Tensor, grad: Any, state: dict[str, Any],
                 group: dict[str, Any]) -> None:  # pragma: no cover - abstract
@@ -206,6 +237,19 @@ class Optimizer:
                                  f"parameters, this optimizer has {len(mine['params'])}")
             for p, idx in zip(mine["params"], saved["params"]):
                 by_index[int(idx)] = p
+        # check every state entry before changing anything (a mis-shaped buffer
+        # would otherwise broadcast silently, or fail only at the next step())
+        for idx, saved_state in state_dict["state"].items():
+            p = by_index.get(int(idx))
+            if p is None:
+                raise ValueError(f"state_dict has state for parameter {idx}, which does not exist")
+            for key, value in saved_state.items():
+                shape = getattr(value, "shape", None)
+                if shape is not None and len(shape) > 0 and tuple(shape) != p.shape:
+                    raise ValueError(
+                        f"{type(self).__name__}.load_state_dict: state {key!r} of "
+                        f"{self._describe_param(p)} has shape {tuple(shape)}; nothing was "
+                        "loaded (was the state saved from another model?)")
         for mine, saved in zip(self.param_groups, saved_groups):
             for key, value in saved.items():
                 if key == "params":

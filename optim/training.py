@@ -31,7 +31,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -42,13 +41,14 @@ import numpy as np
 import minigrad
 import minigrad.rng
 from minigrad import Tensor
+from minigrad.atomic import atomic_write
 from minigrad.backends import _BACKENDS, backend_of, get_backend, to_numpy
 
 from .lr_scheduler import LRScheduler
 from .optimizer import Optimizer
 from .regularization import clip_grad_norm_
 
-__all__ = ["train", "History", "NonFiniteError", "NonFiniteWarning", "Minibatches", "save_checkpoint", "load_checkpoint",
+__all__ = ["train", "History", "NonFiniteError", "NonFiniteWarning", "CheckpointError", "Minibatches", "save_checkpoint", "load_checkpoint",
            "rng_state", "set_rng_state"]
 
 
@@ -150,11 +150,21 @@ def _all_finite(array: Any) -> bool:
 
 
 def _first_nonfinite_grad(optimizer: Optimizer) -> str | None:
+    """The first parameter whose gradient holds NaN/inf, or None. One reduction per
+    gradient on its own device, then a single host transfer per device (a GPU
+    waits once per step, not once per parameter)."""
+    flags: dict[Any, list[Any]] = {}
+    for p in optimizer.parameters():
+        if p.grad is not None:
+            xp = backend_of(p.grad.data).xp
+            flags.setdefault(xp, []).append(xp.isfinite(p.grad.data).all())
+    if all(bool(xp.stack(fs).all()) for xp, fs in flags.items()):
+        return None
     for i, p in enumerate(optimizer.parameters()):
         if p.grad is not None and not _all_finite(p.grad.data):
             name = getattr(p, "qualified_name", None) or p.name
             return f"parameter {i}" + (f" ({name!r})" if name else "") + f" of shape {p.shape}"
-    return None
+    return None  # pragma: no cover - the first pass found one
 
 
 def _tqdm() -> Any:
@@ -418,19 +428,7 @@ def _hashable(key: Any) -> Any:
 
 
 def _atomic_savez(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
 def save_checkpoint(path: str | os.PathLike, model: Any, optimizer: Optimizer | None = None,
@@ -471,40 +469,130 @@ def save_checkpoint(path: str | os.PathLike, model: Any, optimizer: Optimizer | 
     _atomic_savez(path, arrays)
 
 
+class CheckpointError(minigrad.MinigradError, ValueError):
+    """A checkpoint file cannot be read, or does not fit the model / optimiser /
+    scheduler it is loaded into. Raised before anything is changed."""
+
+
+def _read_checkpoint(path: str) -> dict[str, Any]:
+    """The decoded tree of a checkpoint file, or CheckpointError naming ``path``."""
+    import zipfile
+    try:
+        with open(path, "rb") as f:           # our handle: closed even when np.load fails
+            z = np.load(f, allow_pickle=False)
+            if not isinstance(z, np.lib.npyio.NpzFile):
+                raise CheckpointError(f"load_checkpoint: {path} holds a single array, not a "
+                                      "minigrad checkpoint")
+            with z:
+                if "__meta__" not in z.files:
+                    raise CheckpointError(f"load_checkpoint: {path} is not a minigrad "
+                                          "checkpoint (no __meta__ entry; a layers.save file?)")
+                tree = _decode(json.loads(str(z["__meta__"])), z)
+    except (CheckpointError, FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, TypeError,
+            UnicodeDecodeError) as err:   # (json.JSONDecodeError is a ValueError)
+        raise CheckpointError(f"load_checkpoint: {path} is not a readable checkpoint "
+                              f"(truncated, corrupted or not written by save_checkpoint): "
+                              f"{type(err).__name__}: {err}") from err
+    if not isinstance(tree, dict) or tree.get("format") != _FORMAT:
+        raise CheckpointError(f"load_checkpoint: {path} is not a minigrad checkpoint")
+    if tree.get("version") != _VERSION:
+        raise CheckpointError(f"load_checkpoint: {path} has format version "
+                              f"{tree.get('version')!r}; this minigrad reads version {_VERSION}")
+    return tree
+
+
+def _shape(value: Any) -> tuple[int, ...] | None:
+    shape = getattr(value, "shape", None)
+    return None if shape is None else tuple(shape)
+
+
+def _check_model_state(path: str, saved: Any, model: Any) -> None:
+    if not isinstance(saved, Mapping):
+        raise CheckpointError(f"load_checkpoint: {path} has no model state")
+    own = model.state_dict()
+    missing = [k for k in own if k not in saved]
+    unexpected = [k for k in saved if k not in own]
+    wrong = [f"{k}: file {_shape(saved[k])} vs model {_shape(v)}" for k, v in own.items()
+             if k in saved and _shape(saved[k]) != _shape(v)]
+    problems = ([f"missing keys: {', '.join(missing)}"] if missing else []) + \
+        ([f"unexpected keys: {', '.join(unexpected)}"] if unexpected else []) + \
+        ([f"mis-shaped: {'; '.join(wrong)}"] if wrong else [])
+    if problems:
+        raise CheckpointError(f"load_checkpoint: {path} does not fit {type(model).__name__} "
+                              f"(nothing was loaded): " + " | ".join(problems))
+
+
+def _check_optimizer_state(path: str, tree: dict[str, Any], optimizer: Optimizer) -> None:
+    saved = tree.get("optimizer")
+    if saved is None:
+        raise CheckpointError(f"load_checkpoint: {path} holds no optimizer state")
+    if tree.get("optimizer_class") != type(optimizer).__name__:
+        raise CheckpointError(f"load_checkpoint: {path} holds {tree.get('optimizer_class')} "
+                              f"state, not {type(optimizer).__name__} (nothing was loaded)")
+    groups = saved.get("param_groups", []) if isinstance(saved, Mapping) else []
+    if len(groups) != len(optimizer.param_groups):
+        raise CheckpointError(f"load_checkpoint: {path} has {len(groups)} parameter groups, "
+                              f"the optimizer {len(optimizer.param_groups)}")
+    params: dict[int, Tensor] = {}
+    for i, (mine, group) in enumerate(zip(optimizer.param_groups, groups)):
+        if len(group.get("params", [])) != len(mine["params"]):
+            raise CheckpointError(f"load_checkpoint: {path}: parameter group {i} has "
+                                  f"{len(group.get('params', []))} parameters, the optimizer "
+                                  f"{len(mine['params'])}")
+        params.update({int(k): p for k, p in zip(group["params"], mine["params"])})
+    for idx, state in (saved.get("state") or {}).items():
+        p = params.get(int(idx))
+        if p is None:
+            raise CheckpointError(f"load_checkpoint: {path} has optimizer state for parameter "
+                                  f"{idx}, which does not exist")
+        for key, value in state.items():
+            shape = _shape(value)
+            if shape is not None and len(shape) > 0 and shape != p.shape:
+                raise CheckpointError(f"load_checkpoint: {path}: optimizer state {key!r} of "
+                                      f"parameter {idx} has shape {shape}, the parameter "
+                                      f"{p.shape}")
+
+
 def load_checkpoint(path: str | os.PathLike, model: Any, optimizer: Optimizer | None = None,
                     scheduler: LRScheduler | None = None, *, restore_rng: bool = True,
                     rngs: Mapping[str, np.random.Generator] | None = None) -> dict[str, Any]:
     """Restore what :func:`save_checkpoint` wrote, in place; returns its ``extra`` dict.
+
+    Everything is checked first -- the file is readable, it is a minigrad
+    checkpoint, the model's keys and shapes, the optimiser's class, groups and
+    state shapes, the scheduler and the named generators are there -- and only
+    then loaded; any problem raises :class:`CheckpointError` naming the path and
+    what is wrong, with model, optimiser and scheduler untouched.
 
     The model gets ``load_state_dict`` with NumPy arrays; the optimiser's
     state arrays go back onto its parameters' device. ``restore_rng`` restores
     minigrad's backend generators; ``rngs`` (the dict given to
     ``save_checkpoint(rng=...)``) gets its generators' states restored.
     """
-    with np.load(os.fspath(path), allow_pickle=False) as z:
-        if "__meta__" not in z.files:
-            raise ValueError(f"{path} is not a minigrad checkpoint (no __meta__ entry)")
-        tree = _decode(json.loads(str(z["__meta__"])), z)
-    if tree.get("format") != _FORMAT:
-        raise ValueError(f"{path} is not a minigrad checkpoint")
+    path = os.fspath(path)
+    tree = _read_checkpoint(path)
+    _check_model_state(path, tree.get("model"), model)
+    if optimizer is not None:
+        _check_optimizer_state(path, tree, optimizer)
+    if scheduler is not None and tree.get("scheduler") is None:
+        raise CheckpointError(f"load_checkpoint: {path} holds no scheduler state")
+    if rngs:
+        saved_gens = tree.get("generators") or {}
+        absent = [name for name in rngs if name not in saved_gens]
+        if absent:
+            raise CheckpointError(f"load_checkpoint: {path} has no state for generator(s) "
+                                  f"{', '.join(map(repr, absent))}")
+    # everything fits: load (each of these checks again, and cannot fail now)
     model.load_state_dict(tree["model"])
     if optimizer is not None:
-        if tree["optimizer"] is None:
-            raise ValueError(f"{path} holds no optimizer state")
-        if tree["optimizer_class"] != type(optimizer).__name__:
-            raise ValueError(f"{path} holds {tree['optimizer_class']} state, not "
-                             f"{type(optimizer).__name__}")
         optimizer.load_state_dict(tree["optimizer"])
     if scheduler is not None:
-        if tree["scheduler"] is None:
-            raise ValueError(f"{path} holds no scheduler state")
         scheduler.load_state_dict(tree["scheduler"])
-    if restore_rng and tree["rng"] is not None:
+    if restore_rng and tree.get("rng") is not None:
         set_rng_state(tree["rng"])
     if rngs:
-        saved = tree["generators"] or {}
         for name, gen in rngs.items():
-            if name not in saved:
-                raise KeyError(f"{path} has no state for generator {name!r}")
-            gen.bit_generator.state = saved[name]
-    return tree["extra"]
+            gen.bit_generator.state = tree["generators"][name]
+    return tree.get("extra", {})

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..autograd import Function
 from ..tensor import Tensor
+from ..errors import describe
 from ._util import binary_operands, broadcast_shape, is_scalar, unbroadcast, xp_of
 
 
@@ -271,6 +272,8 @@ def div(a: Any, b: Any) -> Tensor:
     if isinstance(b, Tensor) and isinstance(a, Tensor):
         return _binary(Div, "div", a, b)
     if is_scalar(b):
+        if _scalar_value(b) == 0:   # x / 0 = +-inf or NaN, as x / Tensor(0.) (and PyTorch)
+            return _binary(Div, "div", a, b)
         return MulScalar.apply(a, c=1.0 / _scalar_value(b))
     if is_scalar(a):
         return MulScalar.apply(PowScalar.apply(b, p=-1), c=_scalar_value(a))
@@ -320,6 +323,11 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
         raise TypeError("where: at least one of a, b must be a Tensor")
     a, b = binary_operands("where", a, b)
     cond_t = cond if isinstance(cond, Tensor) else Tensor(cond, device=a.device)
+    if cond_t.device != a.device:
+        from ..errors import DeviceError
+        raise DeviceError(f"where: the condition is on {cond_t.device} but the values are on "
+                          f"{a.device}; move it with .to({a.device!r}) (condition: "
+                          f"{describe(cond_t)})")
     if cond_t.dtype.kind != "b":
         cond_t = Tensor._make(cond_t.data != 0, False)
     broadcast_shape("where", cond_t, a, b)

@@ -30,6 +30,7 @@ import numpy as np
 from ..autograd import Function, enable_grad, grad as autograd_grad, is_grad_enabled
 from ..errors import DTypeError, ShapeError, describe
 from ..modes import fused_enabled
+from .._checks import check_mask_device
 from ..tensor import Tensor
 from ._util import xp_of
 
@@ -270,6 +271,7 @@ def masked_softmax(a: Tensor, blocked: Any) -> Tensor:
 
     ``blocked``: a boolean array (or Tensor) broadcastable to ``a.shape`` on a's device.
     """
+    check_mask_device("masked_softmax", blocked, a)
     if isinstance(blocked, Tensor):
         blocked = blocked.data
     if getattr(blocked, "dtype", None) is None or blocked.dtype.kind != "b":

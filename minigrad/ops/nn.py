@@ -442,8 +442,18 @@ def dropout(a: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 
 def one_hot(ids: Any, num_classes: int, like: Tensor | None = None) -> Tensor:
     """Float one-hot encoding of integer ``ids`` (a constant, not differentiable)."""
+    from .._checks import check_size
+    num_classes = check_size("one_hot", num_classes, "num_classes")
     device = like.device if like is not None else (ids.device if isinstance(ids, Tensor) else None)
     ids_t = ids if isinstance(ids, Tensor) else Tensor(ids, device=device)
+    if ids_t.dtype.kind not in "iu":
+        raise DTypeError(f"one_hot: ids must be integers, got {describe(ids_t)}")
+    if ids_t.size:
+        lo, hi = int(ids_t.data.min()), int(ids_t.data.max())   # two scalars to the host
+        if lo < 0 or hi >= num_classes:
+            raise ShapeError(f"one_hot: ids must lie in [0, {num_classes}) for num_classes="
+                             f"{num_classes}; got values in [{lo}, {hi}] (an out-of-range id "
+                             "would silently give an all-zero row)")
     xp = ids_t.xp
     dtype = like.dtype if like is not None else "float32"
     out = (xp.arange(num_classes) == ids_t.data[..., None]).astype(dtype)

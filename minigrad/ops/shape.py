@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .._checks import check_shape
 from ..autograd import Function
 from ..backends import Backend, get_backend
 from ..errors import DeviceError, DTypeError, ShapeError, describe
@@ -156,7 +157,7 @@ class ToDevice(Function):
 def reshape(a: Tensor, *shape: Any) -> Tensor:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    shape = tuple(int(s) for s in shape)
+    shape = check_shape("reshape", shape, allow_minus_one=True)
     if shape == a.shape:
         return a
     known = 1
@@ -173,6 +174,11 @@ def reshape(a: Tensor, *shape: Any) -> Tensor:
 def permute(a: Tensor, *perm: int) -> Tensor:
     if len(perm) == 1 and isinstance(perm[0], (tuple, list)):
         perm = tuple(perm[0])
+    for p in perm:
+        if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or \
+                not -max(a.ndim, 1) <= p < max(a.ndim, 1):
+            raise ShapeError(f"permute: axis {p!r} is out of range for a tensor of shape "
+                             f"{a.shape} (axes -{a.ndim}..{a.ndim - 1})")
     if sorted(p % max(a.ndim, 1) for p in perm) != list(range(a.ndim)):
         raise ShapeError(f"permute: {perm} is not a permutation of the {a.ndim} axes of "
                          f"a tensor of shape {a.shape}")
@@ -180,8 +186,12 @@ def permute(a: Tensor, *perm: int) -> Tensor:
 
 
 def transpose(a: Tensor, axis0: int = -2, axis1: int = -1) -> Tensor:
-    """Swap two axes (the last two by default, the matrix transpose)."""
+    """Swap two axes (the last two by default, the matrix transpose; a no-op on
+    0-d and 1-d tensors, whose only axes are valid arguments)."""
     if a.ndim < 2:
+        if (axis0, axis1) != (-2, -1):
+            normalize_axes("transpose", (axis0,), a.ndim)   # transpose(0, 5): out of range
+            normalize_axes("transpose", (axis1,), a.ndim)
         return a
     perm = list(range(a.ndim))
     i, j = normalize_axes("transpose", axis0, a.ndim)[0], normalize_axes("transpose", axis1, a.ndim)[0]
@@ -190,7 +200,7 @@ def transpose(a: Tensor, axis0: int = -2, axis1: int = -1) -> Tensor:
 
 
 def broadcast_to(a: Tensor, shape: Sequence[int]) -> Tensor:
-    shape = tuple(int(s) for s in shape)
+    shape = check_shape("broadcast_to", tuple(shape))
     if shape == a.shape:
         return a
     try:
@@ -367,6 +377,8 @@ def gather(a: Tensor, axis: int, index: Any) -> Tensor:
     """
     ax = normalize_axes("gather", axis, a.ndim)[0]
     idx = to_index(index, a.backend, "gather")
+    if getattr(idx, "dtype", None) is None or idx.dtype.kind not in "iu":
+        raise DTypeError(f"gather: the index must hold integers, got {describe(idx)}")
     if idx.ndim != a.ndim or any(m > n for k, (m, n) in enumerate(zip(idx.shape, a.shape))
                                  if k != ax):
         raise ShapeError(f"gather: index of shape {idx.shape} does not fit a tensor of shape "

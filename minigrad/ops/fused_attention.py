@@ -103,7 +103,9 @@ class CausalAttention(Function):
             s -= s.max(axis=-1, keepdims=True)       # the softmax, in place
             xp.exp(s, out=s)
             s /= s.sum(axis=-1, keepdims=True)
-            xp.matmul(s, v[..., :e, :], out=out[..., r0:r1, :])
+            # (assigned, not matmul(out=...): ``out=`` into a strided view is not
+            # something every backend's matmul takes)
+            out[..., r0:r1, :] = s @ v[..., :e, :]
             probs.append(s)
         return out
 
@@ -130,7 +132,7 @@ class CausalAttention(Function):
             ds -= row_dot[..., r0:r1, :]
             ds *= p                                  # dS = P * (dP - D)
             if need_q:
-                xp.matmul(ds, k[..., :e, :], out=dq[..., r0:r1, :])
+                dq[..., r0:r1, :] = ds @ k[..., :e, :]
             if need_k:
                 dk[..., :e, :] += ds.swapaxes(-1, -2) @ q[..., r0:r1, :]
         if need_q:

@@ -72,12 +72,22 @@ class Softmax(Function):
     def forward(self, a, axis):
         self.axis = axis
         xp = xp_of(a)
-        e = xp.exp(a - a.max(axis=axis, keepdims=True))
-        return e / e.sum(axis=axis, keepdims=True)
+        e = xp.asarray(a - a.max(axis=axis, keepdims=True))   # one new array, then in place
+        xp.exp(e, out=e)
+        e /= e.sum(axis=axis, keepdims=True)
+        return e
 
     def backward(self, grad):
         out = self.output
-        return out * (grad - (grad * out).sum(axis=self.axis, keepdims=True))
+        if is_grad_enabled():  # create_graph=True: minigrad ops, differentiable again
+            return out * (grad - (grad * out).sum(axis=self.axis, keepdims=True))
+        # recording off: the same formula on raw arrays, one new array instead of four
+        xp, g, p = grad.xp, grad.data, out.data
+        da = xp.asarray(g * p)
+        row = da.sum(axis=self.axis, keepdims=True)            # sum(g * out) per row
+        xp.subtract(g, row, out=da)
+        da *= p                                                # out * (g - sum(g * out))
+        return Tensor._make(da, False)
 
 
 class LogSoftmax(Function):

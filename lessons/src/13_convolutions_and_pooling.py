@@ -347,20 +347,28 @@ def train(model, Xa, Xb):
                 params=model.num_parameters())
 
 
-mg.manual_seed(0)
-cnn = train(make_cnn(), X_tr.reshape(-1, 1, 8, 8), X_te.reshape(-1, 1, 8, 8))
-mg.manual_seed(0)
-mlp = train(layers.MLP([64, 128, 10]), X_tr, X_te)
-for name, r in (("CNN", cnn), ("MLP", mlp)):
-    print(f"{name}: test accuracy {100 * r['acc']:.2f}%, {r['params']} parameters, "
-          f"{r['seconds']:.1f} s for {epochs} epochs")
-assert cnn["acc"] > mlp["acc"] and cnn["params"] < mlp["params"]
-assert cnn["acc"] >= 0.95
+seeds = (0, 1, 2)          # one training run can land badly: compare the medians of three
+cnn_runs, mlp_runs = [], []
+for seed in seeds:
+    mg.manual_seed(seed)
+    cnn_runs.append(train(make_cnn(), X_tr.reshape(-1, 1, 8, 8), X_te.reshape(-1, 1, 8, 8)))
+    mg.manual_seed(seed)
+    mlp_runs.append(train(layers.MLP([64, 128, 10]), X_tr, X_te))
+cnn, mlp = cnn_runs[0], mlp_runs[0]
+for name, runs in (("CNN", cnn_runs), ("MLP", mlp_runs)):
+    accs = [r["acc"] for r in runs]
+    print(f"{name}: median test accuracy {100 * np.median(accs):.2f}% "
+          f"(seeds {', '.join(f'{100 * a:.1f}%' for a in accs)}), {runs[0]['params']} "
+          f"parameters, {np.median([r['seconds'] for r in runs]):.1f} s per run of {epochs} epochs")
+cnn_median = np.median([r["acc"] for r in cnn_runs])
+mlp_median = np.median([r["acc"] for r in mlp_runs])
+assert cnn_median > mlp_median and cnn["params"] < mlp["params"]
+assert cnn_median >= 0.95
 
 fig, ax = plt.subplots(figsize=(5, 3))
 ax.plot(range(1, epochs + 1), cnn["losses"], marker="o", label="CNN")
 ax.plot(range(1, epochs + 1), mlp["losses"], marker="s", label="MLP")
-ax.set_title("training loss per epoch")
+ax.set_title("training loss per epoch (seed 0)")
 ax.set_xlabel("epoch")
 ax.set_ylabel("cross-entropy")
 ax.legend()

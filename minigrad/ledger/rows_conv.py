@@ -141,22 +141,31 @@ def x6_cnn_digits(r: Row) -> None:
     X, y = load_digits()
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, seed=42, stratify=True)
     epochs, lr = (30, 1e-3) if r.full else (10, 3e-3)
-    results = {}
+    seeds = (0, 1, 2)      # one seed can land badly (92.8% once): compare medians of three
+    runs: dict[str, list[dict]] = {"cnn": [], "mlp": []}
     for name, make, shape in (("cnn", _x6_cnn, (-1, 1, 8, 8)),
                               ("mlp", lambda: MLP([64, 128, 10]), (-1, 64))):
-        mg.manual_seed(0)
-        model = make()
-        start = time.perf_counter()
-        losses = _fit(model, Adam(model.parameters(), lr=lr), X_tr.reshape(shape), y_tr,
-                      epochs, 32)
-        seconds = time.perf_counter() - start
-        acc = accuracy(y_te, _predict(model, X_te.reshape(shape)))
-        results[name] = dict(test_accuracy=acc, parameters=model.num_parameters(),
-                             seconds=round(seconds, 2), loss=losses[-1])
+        for seed in seeds:
+            mg.manual_seed(seed)
+            model = make()
+            start = time.perf_counter()
+            losses = _fit(model, Adam(model.parameters(), lr=lr), X_tr.reshape(shape), y_tr,
+                          epochs, 32)
+            seconds = time.perf_counter() - start
+            runs[name].append(dict(test_accuracy=accuracy(y_te, _predict(model,
+                                                                          X_te.reshape(shape))),
+                                   parameters=model.num_parameters(), seconds=seconds,
+                                   loss=losses[-1]))
+    results = {}
+    for name, rs in runs.items():
+        results[name] = dict(
+            test_accuracy=float(np.median([x["test_accuracy"] for x in rs])),
+            accuracies=[x["test_accuracy"] for x in rs], parameters=rs[0]["parameters"],
+            seconds=round(float(np.median([x["seconds"] for x in rs])), 2))
     cnn, mlp = results["cnn"], results["mlp"]
-    r.expect("the CNN trains: test accuracy ≥ 95% (chance 10%)", cnn["test_accuracy"] >= 0.95,
-             f"{100 * cnn['test_accuracy']:.2f}%")
-    r.expect("the CNN beats the MLP on the same split and budget",
+    r.expect("the CNN trains: median test accuracy ≥ 95% (chance 10%)",
+             cnn["test_accuracy"] >= 0.95, f"{100 * cnn['test_accuracy']:.2f}%")
+    r.expect("the CNN beats the MLP on the same split and budget (medians of 3 seeds)",
              cnn["test_accuracy"] > mlp["test_accuracy"],
              f"{100 * cnn['test_accuracy']:.2f}% > {100 * mlp['test_accuracy']:.2f}%")
     r.expect("... with fewer parameters", cnn["parameters"] < mlp["parameters"],
@@ -167,10 +176,12 @@ def x6_cnn_digits(r: Row) -> None:
         "the X2 split (20% stratified test, seed 42, "
         f"{len(y_te)} images); CNN conv3×3·16 → ReLU → maxpool2 → conv3×3·32 → ReLU → maxpool2 "
         f"→ FC 10 → softmax/cross-entropy vs the X2 MLP 64-128-10, both Adam lr {lr:g}, batch "
-        f"32, {epochs} epochs, seed 0; times measured on a shared machine")
+        f"32, {epochs} epochs, seeds 0, 1, 2 (medians); times measured on a shared machine")
     r.document = "no figure (D4 §3.1 describes the steps only)"
-    r.computed = (f"CNN {100 * cnn['test_accuracy']:.2f}% with {cnn['parameters']} parameters "
-                  f"in {cnn['seconds']:.1f} s; MLP {100 * mlp['test_accuracy']:.2f}% with "
-                  f"{mlp['parameters']} parameters in {mlp['seconds']:.1f} s")
+    each = lambda d: "/".join(f"{100 * a:.1f}" for a in d["accuracies"])  # noqa: E731
+    r.computed = (f"CNN {100 * cnn['test_accuracy']:.2f}% (seeds: {each(cnn)}) with "
+                  f"{cnn['parameters']} parameters in {cnn['seconds']:.1f} s; MLP "
+                  f"{100 * mlp['test_accuracy']:.2f}% ({each(mlp)}) with {mlp['parameters']} "
+                  f"parameters in {mlp['seconds']:.1f} s (median time per run)")
     r.verdict = ("reproduced: the convolutional network is more accurate with fewer "
                  "parameters (weights shared across positions), and slower per epoch")

@@ -148,7 +148,7 @@ def track_modules(model: Any) -> Iterator[ModuleMap]:
     original = Function.__dict__["apply"]
 
     def apply(cls: type, *inputs: Any, **params: Any) -> Any:
-        out = original.__func__(cls, *inputs, **params)
+        out = original.__get__(None, cls)(*inputs, **params)
         fn = getattr(out, "_ctx", None)
         if fn is not None and stack:
             mm.stacks[id(fn)] = tuple(stack)
@@ -242,10 +242,11 @@ def graph_nodes(root: Tensor, record: BackwardRecord | None = None, step: int | 
     next_id = (record.order[step] if record and step is not None and step < len(record)
                else None)
 
+    output_of = {a: objs[b] for a, b in edges if raw[a]["kind"] == "op"}   # op -> its tensor
     nodes: list[dict[str, Any]] = []
-    for n, obj in zip(raw, objs):
+    for i, (n, obj) in enumerate(zip(raw, objs)):
         if n["kind"] == "op":
-            out = obj.output if getattr(obj, "_out_ref", None) else None
+            out = output_of.get(i)
             state = ""
             if record is not None and out is not None:
                 state = "done" if id(out) in done_ids else ("next" if id(out) == next_id else "")

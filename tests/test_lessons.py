@@ -117,8 +117,9 @@ def test_notebook_runs(notebook: Path, monkeypatch: pytest.MonkeyPatch):
     nb.cells.append(nbformat.v4.new_code_cell(
         "import matplotlib.pyplot as _plt\n"
         "for _n in _plt.get_fignums():\n"
-        "    _plt.figure(_n).canvas.draw()\n"
-        "_plt.close('all')", id="harness-draw-figures"))
+        "    _plt.figure(_n).canvas.draw()", id="harness-draw-figures"))
+    # ... and report, for every figure, whether it is empty or unlabelled (asserted below)
+    nb.cells.append(nbformat.v4.new_code_cell(FIGURE_REPORT_CELL, id="harness-figure-report"))
     client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
                                      resources={"metadata": {"path": str(LESSONS)}})
     start = time.perf_counter()
@@ -131,3 +132,113 @@ def test_notebook_runs(notebook: Path, monkeypatch: pytest.MonkeyPatch):
         pytest.fail(f"{notebook.name}: {failure}", pytrace=False)
     elapsed = time.perf_counter() - start
     print(f"{notebook.name}: {elapsed:.1f} s ({'full' if FULL else 'quick'} mode)")
+    problems = _figure_problems(nb)
+    assert not problems, f"{notebook.name}: figures without content or labels:\n" + \
+        "\n".join(problems)
+
+
+# Run in the kernel after the notebook: one JSON line describing every open figure. Under
+# the Agg backend nothing is shown or closed, so every figure the lesson made is still open.
+FIGURE_REPORT_CELL = """
+import json as _json
+import matplotlib.pyplot as _plt
+_report = []
+for _n in _plt.get_fignums():
+    _fig = _plt.figure(_n)
+    _sup = _fig._suptitle.get_text() if _fig._suptitle is not None else ""
+    _axes = [a for a in _fig.axes if not hasattr(a, "_colorbar")]   # colourbars aside
+    _drawn = [a for a in _axes if a.lines or a.collections or a.images or a.patches
+              or a.texts or a.artists]
+    _unlabelled = [i for i, a in enumerate(_axes) if (a in _drawn) and not (
+        a.get_title() or a.get_title("left") or a.get_title("right")
+        or a.get_xlabel() or a.get_ylabel() or _sup)]
+    _report.append({"figure": _n, "axes": len(_axes), "drawn": len(_drawn),
+                    "unlabelled": _unlabelled})
+_plt.close("all")
+print("FIGURE-REPORT " + _json.dumps(_report))
+"""
+
+
+def _figure_problems(nb) -> list[str]:
+    """Problems found by FIGURE_REPORT_CELL: empty figures, axes with no title or labels."""
+    cell = next(c for c in nb.cells if c.get("id") == "harness-figure-report")
+    text = "".join(o.get("text", "") for o in cell.get("outputs", [])
+                   if o.get("output_type") == "stream")
+    line = next((ln for ln in text.splitlines() if ln.startswith("FIGURE-REPORT ")), None)
+    if line is None:
+        return ["the figure report did not run"]
+    problems = []
+    for fig in json.loads(line[len("FIGURE-REPORT "):]):
+        if fig["drawn"] == 0:
+            problems.append(f"figure {fig['figure']}: nothing drawn")
+        if fig["unlabelled"]:
+            problems.append(f"figure {fig['figure']}: axes {fig['unlabelled']} have no title, "
+                            "axis label or figure title")
+    return problems
+
+
+def test_exercises_check_themselves():
+    """Every registered exercise accepts its reference solution and rejects its
+    plausible wrong answers; every exercise a lesson checks is registered, and every
+    registered one is checked by its lesson."""
+    sys.path.insert(0, str(LESSONS))
+    try:
+        import exercises
+    finally:
+        sys.path.remove(str(LESSONS))
+    results = exercises.self_test()
+    assert results and set(results) == set(exercises.EXERCISES)
+    failing = [k for k, ok in results.items() if not ok]
+    assert not failing, f"checkers that accept a wrong answer or reject their solution: {failing}"
+    for ex in exercises.EXERCISES.values():
+        assert ex.wrong_answers, ex.id
+    checked: dict[str, str] = {}
+    for src in sorted((LESSONS / "src").glob("[0-9][0-9]_*.py")):
+        for exercise_id in re.findall(r"""check\(\s*["'](\d{2}\.\d+)["']""", src.read_text()):
+            checked[exercise_id] = src.stem
+    unregistered = sorted(set(checked) - set(exercises.EXERCISES))
+    assert not unregistered, f"lessons check exercises nobody registered: {unregistered}"
+    lessons_with_checks = {v[:2] for v in checked.values()}
+    unchecked = sorted(k for k in exercises.EXERCISES
+                       if k[:2] in lessons_with_checks and k not in checked)
+    assert not unchecked, f"registered exercises without a check cell: {unchecked}"
+
+
+def test_check_never_reveals_the_solution(capsys):
+    sys.path.insert(0, str(LESSONS))
+    try:
+        import exercises
+    finally:
+        sys.path.remove(str(LESSONS))
+    ex = exercises.EXERCISES["01.3"]
+    assert exercises.check("01.3", ex.wrong_answers[0]()) is False
+    out = capsys.readouterr().out
+    assert "not yet" in out and "Hint" in out and ex.solution_text not in out
+    assert exercises.check("01.3", None) is False
+    assert "no answer yet" in capsys.readouterr().out
+    assert exercises.check("01.3", ex.reference()) is True
+
+
+def test_figure_report_catches_unlabelled_and_empty_figures(capsys):
+    """The figure check itself can fail: an unlabelled and an empty figure are reported,
+    a titled one (and a colourbar) is not."""
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    nbformat = pytest.importorskip("nbformat")
+    plt.close("all")
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])                                 # no title, no labels
+    fig, ax = plt.subplots()
+    im = ax.imshow([[0, 1], [1, 0]])
+    ax.set_title("titled")
+    fig.colorbar(im, ax=ax)                                 # its axes have no label: fine
+    plt.figure()                                            # nothing drawn
+    exec(FIGURE_REPORT_CELL, {})
+    out = capsys.readouterr().out
+    cell = nbformat.v4.new_code_cell(FIGURE_REPORT_CELL, id="harness-figure-report")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=out)]
+    problems = _figure_problems(nbformat.v4.new_notebook(cells=[cell]))
+    assert len(problems) == 2, problems
+    assert "figure 1: axes [0] have no title" in problems[0]
+    assert "figure 3: nothing drawn" in problems[1]

@@ -179,3 +179,17 @@ def test_wide_graph_is_capped_and_titled():
     fig = viz.draw_graph(y.sum())
     assert fig.get_size_inches()[0] <= 16.0
     assert fig.axes[0].get_title()
+
+
+def test_dot_escapes_labels_and_draws_steps_and_modules():
+    x = mg.Tensor(np.ones(2), requires_grad=True, name='a|b {"x"}')
+    y = (x * 2.0).sum()
+    y.name = "y"
+    rec = viz.record_backward(y)
+    dot = viz.to_dot(y, record=rec, step=1)
+    assert 'a\\|b \\{\\"x\\"\\}' in dot                      # record separators escaped
+    assert dot.count('fillcolor="#c8e6c9"') == 1            # Sum has run, Mul not yet
+    net = layers.MLP([2, 3, 1])
+    with viz.track_modules(net) as tracked:
+        out = net(mg.Tensor(np.ones((1, 2)), dtype="float32")).sum()
+    assert viz.to_dot(out, modules=tracked).count("shape=box3d") == 3

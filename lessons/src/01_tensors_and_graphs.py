@@ -157,6 +157,28 @@ assert "W1" in dot and "shape (3, 2)" in dot and "leaf" not in dot
 fig = viz.draw_graph(L, title="E01 as a graph, before backward()")
 
 # %% [markdown]
+# A network made of layers has many more nodes. `viz.track_modules(model)` notes which
+# layer ran each op while the forward pass runs; `draw_graph(..., modules=...)` then draws
+# one box per layer (its class, how many ops and parameters it holds and, after backward,
+# the norm of its parameters' gradients) — the way to fit a transformer block on a page
+# (lesson 10). `depth=2` would cut one level deeper into nested modules.
+
+# %%
+seed_everything(0)
+mlp = layers.MLP([3, 8, 8, 2])
+x_mlp = mg.Tensor(np.random.default_rng(0).standard_normal((4, 3)), dtype="float32")
+with viz.track_modules(mlp) as tracked:
+    loss_mlp = (mlp(x_mlp) ** 2).mean()
+loss_mlp.name = "loss"
+loss_mlp.backward(retain_graph=True)
+nodes_full, _ = viz.graph_nodes(loss_mlp)
+nodes_boxed, _ = viz.graph_nodes(loss_mlp, modules=tracked)
+print(f"{len(nodes_full)} nodes drawn one by one, {len(nodes_boxed)} with one box per layer")
+assert len(nodes_boxed) < len(nodes_full)
+assert sum(n["kind"] == "module" for n in nodes_boxed) == 5     # Linear, ReLU, Linear, ReLU, Linear
+fig = viz.draw_graph(loss_mlp, modules=tracked, title="MLP([3, 8, 8, 2]): one box per layer")
+
+# %% [markdown]
 # ## 5. The backward pass on paper
 #
 # Take any scalar loss $L$ of the layer output, and write $G = \partial L / \partial Z$

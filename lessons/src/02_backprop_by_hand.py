@@ -367,7 +367,8 @@ print("b", mul_line)
 assert Path(path).is_absolute() and Path(path).name == "arithmetic.py"
 source_line = Path(path).read_text().splitlines()[int(line) - 1]
 print("   that line reads:", source_line.strip())
-assert source_line.strip() and not source_line.strip().startswith("def ")
+body, first = inspect.getsourcelines(Mul.backward)
+assert first <= int(line) < first + len(body)          # a line of Mul.backward itself
 
 # which ops does a small MLP's backward visit, fused and composed?
 seed_everything(0)
@@ -398,7 +399,11 @@ b = mg.Tensor([[4.0], [5.0]], requires_grad=True)
 (a * b).sum().backward()
 print("dL/da =", a.grad.numpy())
 """
-commands = ["b " + mul_line, "c", "p grad.shape", "p [t.shape for t in self.inputs]",
+# (a breakpoint on the `def` line itself would fire when the class is created, at import:
+# we make sure it is a line of the body)
+first_body = int(where_is_fallback(Mul.backward).rsplit(":", 1)[1])
+pdb_line = f"{path}:{max(int(line), first_body)}"
+commands = ["b " + pdb_line, "c", "p grad.shape", "p [t.shape for t in self.inputs]",
             "u", "p fn.name", "q"]
 with tempfile.TemporaryDirectory() as tmp:
     script = Path(tmp) / "mul_backward.py"

@@ -57,3 +57,8 @@ __all__ = [
     "FeedForward", "TransformerBlock", "TransformerEncoder", "TransformerClassifier", "GPT",
     "save", "load", "gradcheck_module",
 ]
+
+# PyTorch state-dict interop (layers/interop.py)
+from .interop import from_torch_state_dict, to_torch_state_dict  # noqa: E402
+
+__all__ += ["to_torch_state_dict", "from_torch_state_dict"]

@@ -73,3 +73,8 @@ __all__ = [
     "save", "load", "gradcheck_module",
     "Conv2d", "Conv1d", "MaxPool2d", "AvgPool2d", "Flatten", "BatchNorm1d", "BatchNorm2d",
 ]
+
+# PyTorch state-dict interop (layers/interop.py)
+from .interop import from_torch_state_dict, to_torch_state_dict  # noqa: E402
+
+__all__ += ["to_torch_state_dict", "from_torch_state_dict"]

@@ -349,11 +349,8 @@ assert W_t.grad.shape != x_t.grad.shape
 # %%
 from minigrad.ops.arithmetic import Mul
 
-HAS_DEBUG_TOOLS = hasattr(mg, "where_is") and hasattr(mg, "break_in")
-
-
-def where_is_fallback(fn):
-    """Absolute 'path:line' of the first statement of fn (what mg.where_is returns)."""
+def first_statement(fn):
+    """Absolute 'path:line' of the first statement of fn's body (after its docstring)."""
     lines, start = inspect.getsourcelines(fn)
     body = next(i for i, line in enumerate(lines)
                 if i > 0 and line.strip() and not line.strip().startswith(('"""', "#"))
@@ -361,7 +358,7 @@ def where_is_fallback(fn):
     return f"{Path(inspect.getsourcefile(fn)).resolve()}:{start + body}"
 
 
-mul_line = mg.where_is("Mul") if HAS_DEBUG_TOOLS else where_is_fallback(Mul.backward)
+mul_line = mg.where_is("Mul")
 path, line = mul_line.rsplit(":", 1)
 print("b", mul_line)
 assert Path(path).is_absolute() and Path(path).name == "arithmetic.py"
@@ -381,9 +378,8 @@ for fused in (True, False):
     ops_seen[fused] = [s.op for s in tr.steps]
     print("fused" if fused else "composed", "mode:", ops_seen[fused])
 assert "Mul" not in ops_seen[True] + ops_seen[False]        # no Mul.backward in an MLP
-if HAS_DEBUG_TOOLS:       # with the engine's composed dispatch, Linear becomes primitives
-    assert "Linear" in ops_seen[True] and "Linear" not in ops_seen[False]
-    assert "MatMul" in ops_seen[False]
+assert "Linear" in ops_seen[True] and "Linear" not in ops_seen[False]   # composed: primitives
+assert "MatMul" in ops_seen[False]
 
 # %% [markdown]
 # A real pdb session, driven by a script so that it runs without a person: `python -m pdb`
@@ -401,7 +397,7 @@ print("dL/da =", a.grad.numpy())
 """
 # (a breakpoint on the `def` line itself would fire when the class is created, at import:
 # we make sure it is a line of the body)
-first_body = int(where_is_fallback(Mul.backward).rsplit(":", 1)[1])
+first_body = int(first_statement(Mul.backward).rsplit(":", 1)[1])
 pdb_line = f"{path}:{max(int(line), first_body)}"
 commands = ["b " + pdb_line, "c", "p grad.shape", "p [t.shape for t in self.inputs]",
             "u", "p fn.name", "q"]

@@ -60,7 +60,7 @@ def _targets(rng, shape, C, ignore_index, frac_ignored=0.3):
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("ignore_index", [-100, 0, 2])
-@examples(6)
+@examples(3)
 @given(seed=st.integers(0, 2**31), lead=st.sampled_from([(5,), (2, 3), (1,), (2, 1, 2)]),
        C=st.integers(3, 5), eps=st.sampled_from([0.0, 0.1, 0.35]), weighted=st.booleans())
 def test_cross_entropy_index_targets_with_options(device, reduction, ignore_index, seed, lead, C,
@@ -80,7 +80,7 @@ def test_cross_entropy_index_targets_with_options(device, reduction, ignore_inde
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-@examples(6)
+@examples(3)
 @given(seed=st.integers(0, 2**31), lead=st.sampled_from([(4,), (2, 3)]),
        eps=st.sampled_from([0.0, 0.2]), weighted=st.booleans())
 def test_cross_entropy_probability_targets_with_options(device, reduction, seed, lead, eps,
@@ -148,7 +148,7 @@ def bce_reference(x, y, weight=None, pos_weight=None, reduction="mean"):
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("which", ["pos_weight", "weight", "both"])
-@examples(5)
+@examples(3)
 @given(seed=st.integers(0, 2**31), shape=st.sampled_from([(5,), (2, 3), (3, 1, 4)]))
 def test_bce_with_logits_weights(device, reduction, which, seed, shape):
     rng = np.random.default_rng(seed)

@@ -166,7 +166,7 @@ def test_track_modules_restores_on_error():
     apply_before = Function.__dict__["apply"]
     with pytest.raises(mg.ShapeError):
         with viz.track_modules(net):
-            net(mg.Tensor(np.ones((2, 5))))
+            net(mg.Tensor(np.ones((2, 5), np.float32)))
     assert Function.__dict__["apply"] is apply_before
     assert all("forward" not in m.__dict__ for m in net.modules())
 

@@ -244,7 +244,9 @@ class MaskedSoftmax(Function):
         xp.exp(e, out=e)
         e /= e.sum(axis=-1, keepdims=True)
         every = blocked.all(axis=-1, keepdims=True)  # rows with nothing to attend to
-        if bool(every.any()):
+        # On a GPU, asking whether any row is fully blocked would stop the device to
+        # copy one bool to the host: there the zeroing is simply always applied.
+        if xp is not np or bool(every.any()):
             e *= ~xp.broadcast_to(every, e.shape)
         return e
 
@@ -293,11 +295,11 @@ def masked_softmax(a: Tensor, blocked: Any) -> Tensor:
 # LSTM: a whole layer over a sequence
 # ---------------------------------------------------------------------------
 def _sigmoid_into(z: Any, out: Any, xp: Any) -> None:
-    """out = sigmoid(z) = 0.5 * (1 + tanh(z / 2)): the same function, never overflows."""
-    xp.multiply(z, 0.5, out=out)
-    xp.tanh(out, out=out)
-    out += 1.0
-    out *= 0.5
+    """out = sigmoid(z), as :func:`minigrad.sigmoid` computes it: with e = exp(-|z|)
+    (never overflows), 1 / (1 + e) for z >= 0 and e / (1 + e) for z < 0 -- no
+    cancellation in the negative tail (0.5 * (1 + tanh(z / 2)) gives 0 there)."""
+    e = xp.exp(-xp.abs(z))
+    xp.divide(xp.where(z >= 0, z.dtype.type(1), e), e + z.dtype.type(1), out=out)
 
 
 class LSTM(Function):

@@ -269,12 +269,20 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean", weight: 
                          f"shape {logits.shape[:-1]}, got {idx.shape}")
     n_classes = logits.shape[-1]
     ignored = idx == ignore_index
-    any_ignored = bool(ignored.any()) if idx.size else False
-    checked = idx[~ignored] if any_ignored else idx
-    if checked.size and (int(checked.min()) < 0 or int(checked.max()) >= n_classes):
-        raise ShapeError(f"cross_entropy: targets must lie in [0, {n_classes}) for "
-                         f"{n_classes} classes (or equal ignore_index={ignore_index}); got "
-                         f"values in [{int(checked.min())}, {int(checked.max())}]")
+    any_ignored = False
+    if idx.size:
+        # CuPy would wrap an out-of-range target around silently, so check it here;
+        # the range and the count of ignored targets reach the host in one transfer
+        # (one device synchronisation per call, not three)
+        xp = logits.xp
+        valid = xp.where(ignored, 0, idx).astype(xp.int64)   # an ignored target is in range
+        lo, hi, n_ignored = logits.backend.to_numpy(xp.stack(
+            [valid.min(), valid.max(), ignored.sum().astype(xp.int64)])).tolist()
+        any_ignored = n_ignored > 0
+        if lo < 0 or hi >= n_classes:
+            raise ShapeError(f"cross_entropy: targets must lie in [0, {n_classes}) for "
+                             f"{n_classes} classes (or equal ignore_index={ignore_index}); got "
+                             f"values in [{lo}, {hi}]")
     if w is not None or any_ignored or label_smoothing:
         return cross_entropy_options(logits, idx, reduction, w, ignore_index, label_smoothing)
     if not fused_enabled():                     # use_fused(False): the primitive ops

@@ -288,3 +288,24 @@ def test_layer_norm_gradients_still_exact(device):
     for fused in (True, False):
         with mg.use_fused(fused):
             mg.gradcheck(lambda a, b: mg.layer_norm(a, b), x, w, rtol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_fused_lstm_gates_are_accurate_in_the_sigmoid_tail(device, dtype):
+    """The fused LSTM's in-place sigmoid has no cancellation in the negative tail
+    (0.5 (1 + tanh(z / 2)) is exactly 0 at z = -40 in float64; the truth is 4.2e-18).
+    Reference: 1 / (1 + exp(-z)) with Python's math, accurate there (no cancellation)."""
+    import math
+
+    from minigrad.backends import get_backend
+    from minigrad.ops.fused import _sigmoid_into
+    backend = get_backend(device)
+    lo = -700.0 if dtype == "float64" else -80.0
+    z = np.linspace(lo, 30.0, 2001).astype(dtype)
+    out = backend.xp.zeros(z.shape, dtype=dtype)
+    _sigmoid_into(backend.xp.asarray(z), out, backend.xp)
+    got = backend.to_numpy(out).astype(np.float64)
+    want = np.array([1.0 / (1.0 + math.exp(-float(v))) for v in z])
+    ulp = np.finfo(dtype).eps
+    assert (got > 0).all()
+    np.testing.assert_array_less(np.abs(got - want) / want, 8 * ulp)

@@ -86,6 +86,19 @@ def broadcast_shape(op: str, *tensors: Tensor) -> tuple[int, ...]:
             "or 1") from None
 
 
+def require_broadcasts_to(op: str, what: str, shape: tuple[int, ...],
+                          target: tuple[int, ...], target_what: str = "the input's") -> None:
+    """ShapeError naming ``op`` unless ``shape`` broadcasts to exactly ``target``
+    (a mask or a weight may be smaller than the data, never larger)."""
+    try:
+        fits = np.broadcast_shapes(tuple(shape), tuple(target)) == tuple(target)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(f"{op}: {what} of shape {tuple(shape)} does not broadcast to "
+                         f"{target_what} shape {tuple(target)}")
+
+
 def unbroadcast(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
     """Sum ``grad`` back down to ``shape`` -- the backward of broadcasting.
 

@@ -32,7 +32,7 @@ from ..errors import DTypeError, ShapeError, describe
 from ..modes import fused_enabled
 from .._checks import check_mask_device
 from ..tensor import Tensor
-from ._util import xp_of
+from ._util import require_broadcasts_to, xp_of
 
 __all__ = ["layer_norm", "layer_norm_reference", "masked_softmax", "masked_softmax_reference",
            "lstm", "lstm_reference", "LayerNorm", "MaskedSoftmax", "LSTM"]
@@ -279,13 +279,7 @@ def masked_softmax(a: Tensor, blocked: Any) -> Tensor:
     if getattr(blocked, "dtype", None) is None or blocked.dtype.kind != "b":
         raise DTypeError(f"masked_softmax: the mask must be a boolean array (True = blocked), "
                          f"got {describe(blocked)}")
-    try:
-        fits = np.broadcast_shapes(blocked.shape, a.shape) == a.shape
-    except ValueError:
-        fits = False
-    if not fits:
-        raise ShapeError(f"masked_softmax: a mask of shape {blocked.shape} does not broadcast to "
-                         f"the input's shape {a.shape}")
+    require_broadcasts_to("masked_softmax", "a mask", blocked.shape, a.shape)
     if not fused_enabled():                     # use_fused(False): the primitive ops
         return masked_softmax_reference(a, blocked)
     return MaskedSoftmax.apply(a, blocked=blocked)

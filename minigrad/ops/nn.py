@@ -14,7 +14,7 @@ from ..autograd import Function, is_grad_enabled
 from ..errors import DTypeError, ShapeError, describe
 from ..modes import fused_enabled
 from ..tensor import Tensor
-from ._util import normalize_axes, require_float, xp_of
+from ._util import normalize_axes, require_broadcasts_to, require_float, xp_of
 from .fused import layer_norm  # noqa: F401  (a fused op; re-exported here with the other nn ops)
 from .shape import to_index
 
@@ -352,13 +352,8 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: Any, reduction: str
             from ..errors import DeviceError
             raise DeviceError(f"binary_cross_entropy_with_logits: {name} is on {t.device} "
                               f"but the logits are on {logits.device}")
-        try:
-            fits = np.broadcast_shapes(t.shape, logits.shape) == logits.shape
-        except ValueError:
-            fits = False
-        if not fits:
-            raise ShapeError(f"binary_cross_entropy_with_logits: {name} of shape {t.shape} "
-                             f"does not broadcast to the logits' shape {logits.shape}")
+        require_broadcasts_to("binary_cross_entropy_with_logits", name, t.shape,
+                              logits.shape, "the logits'")
         consts[name] = t.astype(logits.dtype).data
     return BCEWithLogitsWeighted.apply(logits, target.astype(logits.dtype),
                                        reduction=reduction, **consts)

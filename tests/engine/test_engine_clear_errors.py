@@ -282,3 +282,15 @@ def test_optimizer_load_state_dict_checks_shapes_first():
         opt.load_state_dict(sd)
     assert opt.param_groups[0]["lr"] == 0.1                 # nothing was loaded
     np.testing.assert_array_equal(opt.state_dict()["state"][0]["exp_avg"], before[0]["exp_avg"])
+
+
+def test_masks_and_weights_that_do_not_broadcast_name_the_op():
+    a = mg.Tensor(np.zeros((2, 3, 4)))
+    with pytest.raises(mg.ShapeError, match=r"masked_softmax: a mask of shape \(3, 5\) does "
+                                            r"not broadcast to the input's shape \(2, 3, 4\)"):
+        mg.masked_softmax(a, np.zeros((3, 5), bool))
+    logits = mg.Tensor(np.zeros((2, 3)))
+    with pytest.raises(mg.ShapeError, match=r"binary_cross_entropy_with_logits: pos_weight of "
+                                            r"shape \(2,\) does not broadcast to the logits' "
+                                            r"shape \(2, 3\)"):
+        mg.binary_cross_entropy_with_logits(logits, np.zeros((2, 3)), pos_weight=np.ones(2))

@@ -14,7 +14,6 @@ the bias from the same U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from minigrad import ops
@@ -67,11 +66,7 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.in_channels // self.groups * math.prod(self.kernel_size)
-            bound = 1.0 / math.sqrt(fan_in) if fan_in else 0.0
-            init.uniform_(self.bias, -bound, bound)
+        init.pytorch_default_(self.weight, self.bias)   # kaiming_uniform(a=sqrt 5), U(+-1/sqrt fan_in)
 
     def _check_input(self, x: Tensor) -> None:
         want = self._dims + 2

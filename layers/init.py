@@ -26,7 +26,7 @@ from minigrad import backends
 from minigrad.autograd import no_grad
 from minigrad.tensor import Parameter, Tensor, get_default_dtype
 
-__all__ = ["empty_parameter", "calculate_gain", "fan_in_and_fan_out", "uniform_", "normal_",
+__all__ = ["empty_parameter", "calculate_gain", "fan_in_and_fan_out", "pytorch_default_", "uniform_", "normal_",
            "zeros_", "ones_", "constant_", "xavier_uniform_", "xavier_normal_",
            "kaiming_uniform_", "kaiming_normal_"]
 
@@ -135,6 +135,17 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
     """
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return uniform_(tensor, -bound, bound, generator)
+
+
+def pytorch_default_(weight: Tensor, bias: Tensor | None = None) -> None:
+    """PyTorch's default for Linear and Conv layers: weight ~ kaiming_uniform(a = sqrt 5),
+    i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+    with fan_in = in_features (Linear) or in_channels / groups * kH * kW (Conv)."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in = fan_in_and_fan_out(weight)[0]
+        bound = 1.0 / math.sqrt(fan_in) if fan_in else 0.0
+        uniform_(bias, -bound, bound)
 
 
 def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",

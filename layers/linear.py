@@ -19,7 +19,6 @@ matmul and add): with g = dL/dy,
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from minigrad import ops
@@ -52,10 +51,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1.0 / math.sqrt(self.in_features) if self.in_features else 0.0
-            init.uniform_(self.bias, -bound, bound)
+        init.pytorch_default_(self.weight, self.bias)   # kaiming_uniform(a=sqrt 5), U(+-1/sqrt fan_in)
 
     def forward(self, x: Tensor) -> Tensor:
         if x.shape[-1:] != (self.in_features,):

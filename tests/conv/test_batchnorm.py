@@ -25,6 +25,12 @@ def _t(a, device, grad=False):
     return mg.Tensor(a, dtype="float64", device=device, requires_grad=grad)
 
 
+# The gradient through the batch statistics subtracts two means of g: with as few as two
+# values per channel it cancels to ~1e-8 of its terms, which float32 resolves only to
+# about 5e-5 relative (seen with N=1, H*W=2).
+F32_TOL = 2e-4
+
+
 @examples(10)
 @given(shape=shapes_nc, seed=st.integers(0, 999))
 def test_training_mode_against_loops_and_gradcheck_through_batch_statistics(device, shape, seed):
@@ -34,11 +40,11 @@ def test_training_mode_against_loops_and_gradcheck_through_batch_statistics(devi
     w, b = rng.standard_normal(c), rng.standard_normal(c)
     check_op(lambda a, m, s: mg.batch_norm(a, None, None, m, s, training=True), x, w, b,
              device=device, ref=lambda a, m, s: naive.batch_norm_train(a, m, s)[0],
-             rtol=1e-9, atol=1e-10, gradgrad=True)
+             rtol=1e-9, atol=1e-10, gradgrad=True, f32_tol=F32_TOL)
     check_op(lambda a: mg.batch_norm(a, None, None, training=True, eps=1e-3), x,
              device=device, ref=lambda a: naive.batch_norm_train(a, np.ones(c), np.zeros(c),
                                                                  eps=1e-3)[0],
-             rtol=1e-9, atol=1e-10)
+             rtol=1e-9, atol=1e-10, f32_tol=F32_TOL)
 
 
 @examples(10)

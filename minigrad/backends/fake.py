@@ -1109,7 +1109,18 @@ class _StrideTricksNamespace:
 
     def as_strided(self, *args, **kwargs):
         self._check(args, kwargs)
-        return _call(np.lib.stride_tricks.as_strided, args, kwargs)
+        bound = inspect.signature(self._stub).bind(*args, **kwargs)
+        x, shape, strides = (bound.arguments.get(k) for k in ("x", "shape", "strides"))
+        if not isinstance(x, FakeArray):
+            raise TypeError(f"cupy.lib.stride_tricks.as_strided needs a cupy.ndarray, "
+                            f"got {type(x).__name__}")
+        view = np.lib.stride_tricks.as_strided(x._a, shape=shape, strides=strides)
+        # a view of x's memory, as on a GPU (not the copy a foreign-buffer wrap would make)
+        return FakeArray._make(view, x.device_id, x._base if x._base is not None else x)
+
+    @staticmethod
+    def _stub(x, shape=None, strides=None):  # the signature ``as_strided`` binds to
+        pass
 
     def __getattr__(self, name):
         raise AttributeError(f"the fake's xp.lib.stride_tricks has only as_strided, not {name!r}")

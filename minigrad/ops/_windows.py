@@ -25,8 +25,6 @@ pieces both need:
 """
 from __future__ import annotations
 
-import functools
-import importlib
 from typing import Any, Sequence
 
 from ..autograd import Function
@@ -77,40 +75,21 @@ def offset_index(u: int, v: int, stride: tuple[int, int], dilation: tuple[int, i
             slice(v * dw, v * dw + sw * (wo - 1) + 1, sw))
 
 
-@functools.lru_cache(maxsize=None)
-def _as_strided(module_name: str) -> Any:
-    """``numpy.lib.stride_tricks.as_strided`` or ``cupy.lib.stride_tricks.as_strided``
-    (the same function in both, strides in bytes); None for any other array module --
-    the CuPy-like test double among them, which then gathers the windows by slices."""
-    if module_name not in ("numpy", "cupy"):
-        return None
-    try:
-        return importlib.import_module(f"{module_name}.lib.stride_tricks").as_strided
-    except Exception:  # an old CuPy without it: gather by slices
-        return None
-
-
 def window_view(xpad: Any, kernel: tuple[int, int], stride: tuple[int, int],
                 dilation: tuple[int, int], out_hw: tuple[int, int]) -> Any:
     """im2col as a view: shape (N, C, kH, kW, H_out, W_out), no copy.
 
-    Read-only by convention (elements alias each other). On an array module other
-    than NumPy and CuPy (the fake backend) it is gathered by kH * kW slice copies
-    into a new array of the same shape instead (the values are the same).
+    Read-only by convention (elements alias each other). ``xp.lib.stride_tricks.as_strided``
+    is the same function in NumPy and CuPy (strides in bytes; the fake backend offers
+    CuPy's), so every backend takes this one path.
     """
     xp = xp_of(xpad)
     n, c = xpad.shape[:2]
     (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
-    as_strided = _as_strided(getattr(xp, "__name__", ""))
-    if as_strided is not None:
-        bn, bc, bh, bw = xpad.strides
-        return as_strided(xpad, shape=(n, c, kh, kw, ho, wo),
-                          strides=(bn, bc, dh * bh, dw * bw, sh * bh, sw * bw))
-    out = xp.empty((n, c, kh, kw, ho, wo), dtype=xpad.dtype)
-    for u in range(kh):
-        for v in range(kw):
-            out[:, :, u, v] = xpad[offset_index(u, v, stride, dilation, out_hw)]
-    return out
+    bn, bc, bh, bw = xpad.strides
+    return xp.lib.stride_tricks.as_strided(
+        xpad, shape=(n, c, kh, kw, ho, wo),
+        strides=(bn, bc, dh * bh, dw * bw, sh * bh, sw * bw))
 
 
 def col2im_add(target: Any, windows: Any, stride: tuple[int, int],

@@ -165,23 +165,28 @@ def test_conv1d_matches_loops_and_gradcheck(device, n, groups, k, s, p, d, extra
              x, w, b, device=device, ref=ref, rtol=1e-10, atol=1e-12)
 
 
-def test_window_view_fallback_without_as_strided(monkeypatch):
-    """On an array module other than NumPy / CuPy the windows are gathered by slices
-    (never touching ``xp.lib``, which the fake's CuPy allow-list refuses)."""
-    class NoStrideTricks:
-        __name__ = "some_array_module"
-
-        def __getattr__(self, name):
-            if name == "lib":
-                raise AssertionError("xp.lib was looked up")
-            return getattr(np, name)
+def test_window_view_is_one_strided_view_on_every_backend():
+    """cpu and fake take the same path, ``xp.lib.stride_tricks.as_strided`` (CuPy's has the
+    signature (x, shape=None, strides=None)): a view of the padded input's memory, the
+    windows equal to slices of it, and NumPy-only keywords refused by the fake."""
+    from minigrad.backends import get_backend
     rng = np.random.default_rng(0)
-    x, w = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal((4, 3, 3, 2))
-    expected = naive.conv2d_forward(x, w, None, (2, 1), (1, 1), (1, 2))
-    monkeypatch.setattr(_windows, "xp_of", lambda a: NoStrideTricks())
-    out = mg.conv2d(mg.Tensor(x, dtype="float64"), mg.Tensor(w, dtype="float64"),
-                    stride=(2, 1), padding=1, dilation=(1, 2))
-    np.testing.assert_allclose(host(out), expected, **TOL)
+    x = rng.standard_normal((2, 3, 7, 6))
+    for device in ("cpu", "fake"):
+        xp = get_backend(device).xp
+        xpad = xp.asarray(x)
+        view = _windows.window_view(xpad, (3, 2), (2, 1), (1, 2), (3, 4))
+        if device == "cpu":
+            assert np.shares_memory(view, xpad)
+        else:                      # the fake's view keeps the owner as its base, as CuPy's
+            assert view.base is xpad
+        for u, v in [(0, 0), (2, 1), (1, 0)]:
+            np.testing.assert_array_equal(
+                host(mg.Tensor(view[:, :, u, v])),
+                x[:, :, u:u + 2 * 2 + 1:2, v * 2:v * 2 + 4])
+    fake = get_backend("fake").xp
+    with pytest.raises(TypeError, match="does not allow this call"):
+        fake.lib.stride_tricks.as_strided(fake.zeros(3), shape=(3,), writeable=False)
 
 
 def test_im2col_buffer_size_as_documented():

@@ -25,11 +25,9 @@ Set a breakpoint in any op's ``backward`` (for example ``Mul.backward`` in
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import weakref
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 

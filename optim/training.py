@@ -42,7 +42,7 @@ import minigrad
 import minigrad.rng
 from minigrad import Tensor
 from minigrad.atomic import atomic_write
-from minigrad.backends import _BACKENDS, backend_of, get_backend, to_numpy
+from minigrad.backends import backend_of, get_backend, to_numpy
 
 from .lr_scheduler import LRScheduler
 from .optimizer import Optimizer

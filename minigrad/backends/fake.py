@@ -53,7 +53,7 @@ import numpy as np
 __all__ = [
     "FakeArray", "Device", "current_device", "xp", "asarray", "array",
     "asanyarray", "ascontiguousarray", "asnumpy", "get_array_module",
-    "scatter_add", "Generator", "RandomState",
+    "scatter_add", "Generator",
 ]
 
 _IMPLICIT = ("Implicit conversion to a NumPy array is not allowed. "

@@ -37,10 +37,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd import Function, is_grad_enabled
-from ..errors import DTypeError, ShapeError, describe
+from ..errors import DTypeError, ShapeError
 from ..modes import fused_enabled
 from ..tensor import Tensor
-from ._util import xp_of
+from ._util import require_float, xp_of
 
 __all__ = ["batch_norm", "batch_norm_reference", "BatchNorm"]
 
@@ -56,6 +56,8 @@ def _layout(x_shape: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...],
 
 class BatchNorm(Function):
     """y = x_hat * w + b with batch statistics (training) or given ones (evaluation)."""
+
+    fused = True
 
     def forward(self, x, *affine, training, eps, mean, var, has_weight, has_bias, stats):
         xp = xp_of(x)
@@ -124,8 +126,7 @@ def _check(op: str, x: Tensor, running_mean: Any, running_var: Any, weight: Any,
         raise TypeError(f"{op}: input must be a minigrad Tensor, got {type(x).__name__}")
     if x.ndim < 2:
         raise ShapeError(f"{op}: expects an input (N, C) or (N, C, ...), got shape {x.shape}")
-    if x.dtype.kind != "f":
-        raise DTypeError(f"{op} needs floating-point input, got {describe(x)}")
+    require_float(op, x)
     c = x.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):

@@ -51,7 +51,7 @@ from ..autograd import Function, is_grad_enabled
 from ..errors import DTypeError, ShapeError, describe
 from ..modes import fused_enabled
 from ..tensor import Tensor
-from ._util import xp_of
+from ._util import require_float, xp_of
 from ._windows import col2im_add, output_size, pad2d, pair, stacked_windows, window_view
 
 __all__ = ["conv2d", "conv2d_reference", "conv1d", "Conv2d"]
@@ -62,6 +62,8 @@ IntPair = "int | tuple[int, int]"
 class Conv2d(Function):
     """F33 in one node: out = W @ im2col(x) + b; dW = g @ cols^T, dx = col2im(W^T @ g),
     db = sum of g (see the module docstring for the formulas)."""
+
+    fused = True
 
     def forward(self, x, weight, bias=None, *, stride, padding, dilation, groups, out_hw):
         xp = xp_of(x)
@@ -147,8 +149,7 @@ def _check_conv(op: str, x: Tensor, weight: Tensor, bias: Tensor | None, groups:
         if t is not None and t.dtype != x.dtype:
             raise DTypeError(f"{op}: input, weight and bias must share one dtype, got "
                              f"{describe(x)} and {describe(t)}")
-    if x.dtype.kind != "f":
-        raise DTypeError(f"{op} needs floating-point input, got {describe(x)}")
+    require_float(op, x)
 
 
 def _conv2d(op: str, x: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,

@@ -32,7 +32,7 @@ from ..errors import DTypeError, ShapeError, describe
 from ..modes import fused_enabled
 from .._checks import check_mask_device
 from ..tensor import Tensor
-from ._util import require_broadcasts_to, xp_of
+from ._util import require_broadcasts_to, require_float, xp_of
 
 __all__ = ["layer_norm", "layer_norm_reference", "masked_softmax", "masked_softmax_reference",
            "lstm", "lstm_reference", "LayerNorm", "MaskedSoftmax", "LSTM"]
@@ -175,8 +175,7 @@ def _check_layer_norm(op: str, x: Tensor, weight: Tensor | None, bias: Tensor | 
     """Errors named after layer_norm, not after the mul/add inside it."""
     if not isinstance(x, Tensor):
         raise DTypeError(f"{op}: the input must be a Tensor, got {type(x).__name__}")
-    if x.dtype.kind != "f":
-        raise DTypeError(f"{op} needs floating-point input, got {describe(x)}")
+    require_float(op, x)
     if x.ndim == 0:
         raise ShapeError(f"{op}: a 0-d input has no feature axis to normalise")
     if x.shape[-1] == 0:

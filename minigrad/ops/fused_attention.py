@@ -78,6 +78,8 @@ class CausalAttention(Function):
     See the module docstring for the block-wise forward and backward.
     """
 
+    fused = True
+
     def forward(self, q, k, v, block=DEFAULT_BLOCK):
         xp = xp_of(q)
         t_q, d = q.shape[-2], q.shape[-1]

@@ -31,6 +31,7 @@ from ..autograd import Function
 from ..errors import ShapeError, describe
 from ..tensor import Tensor
 from ._util import xp_of
+from .reduce import _reciprocal_count
 
 __all__ = ["cross_entropy_options", "probability_cross_entropy", "BCEWithLogitsWeighted",
            "class_weights"]
@@ -129,14 +130,14 @@ class BCEWithLogitsWeighted(Function):
         self.count = per.size
         if reduction == "none":
             return per
-        return per.sum() / self.count if reduction == "mean" else per.sum()
+        return per.sum() * _reciprocal_count(self.count) if reduction == "mean" else per.sum()
 
     def backward(self, grad):
         x, y = self.inputs
         p = 1.0 if self.pos_weight is None else Tensor._make(self.pos_weight, False)
         w = None if self.weight is None else Tensor._make(self.weight, False)
         if self.reduction == "mean":
-            grad = grad * (1.0 / self.count)
+            grad = grad * _reciprocal_count(self.count)
         # minigrad ops, so the backward is differentiable again
         dx = (1.0 - y) * x.sigmoid() - p * y * (-x).sigmoid()
         tail = ((-x.abs()).exp() + 1.0).log()

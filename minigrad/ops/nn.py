@@ -16,6 +16,7 @@ from ..modes import fused_enabled
 from ..tensor import Tensor
 from ._util import normalize_axes, require_broadcasts_to, require_float, xp_of
 from .fused import layer_norm  # noqa: F401  (a fused op; re-exported here with the other nn ops)
+from .reduce import _reciprocal_count
 from .shape import to_index
 
 
@@ -384,12 +385,12 @@ class BinaryCrossEntropy(Function):
         total = per.sum()
         if reduction == "sum":
             return total
-        return total * (1.0 / self.count if self.count else float("nan"))
+        return total * _reciprocal_count(self.count)
 
     def backward(self, grad):
         p, y = self.inputs
         if self.reduction == "mean":
-            grad = grad * (1.0 / self.count)
+            grad = grad * _reciprocal_count(self.count)
         dp = dy = None
         if p.requires_grad:
             dp = grad * (p - y) / (p * (1.0 - p)).clip(1e-12, None)

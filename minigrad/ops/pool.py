@@ -31,10 +31,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd import Function, is_grad_enabled
-from ..errors import DTypeError, ShapeError, describe
+from ..errors import ShapeError
 from ..modes import fused_enabled
 from ..tensor import Tensor
-from ._util import xp_of
+from ._util import require_float, xp_of
 from ._windows import offset_index, output_size, pad2d, pair, stacked_windows, \
     window_view
 
@@ -50,8 +50,7 @@ def _pool_args(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any):
     if x.ndim != 4:
         raise ShapeError(f"{op}: expects a 4-D input (N, C, H, W), got shape {x.shape}"
                          + (" (add a batch axis with x.unsqueeze(0))" if x.ndim == 3 else ""))
-    if x.dtype.kind != "f":
-        raise DTypeError(f"{op} needs floating-point input, got {describe(x)}")
+    require_float(op, x)
     k = pair(op, "kernel_size", kernel_size, 1)
     s = k if stride is None else pair(op, "stride", stride, 1)
     p = pair(op, "padding", padding, 0)
@@ -75,6 +74,8 @@ def _unpad(xp: Any, dxpad: Any, p: tuple[int, int]) -> Any:
 # ---------------------------------------------------------------------------
 class MaxPool2d(Function):
     """out = max of each window;  dx = g scattered to each window's (first) arg-max."""
+
+    fused = True
 
     def forward(self, x, kernel, stride, padding, out_hw):
         xp = xp_of(x)
@@ -133,6 +134,8 @@ def max_pool2d_reference(x: Tensor, kernel_size: Any, stride: Any = None,
 # ---------------------------------------------------------------------------
 class AvgPool2d(Function):
     """out = mean of each window (padded zeros counted);  every tap gets g / (kH kW)."""
+
+    fused = True
 
     def forward(self, x, kernel, stride, padding, out_hw):
         xp = xp_of(x)

@@ -384,8 +384,6 @@ def gather(a: Tensor, axis: int, index: Any) -> Tensor:
         raise ShapeError(f"gather: index of shape {idx.shape} does not fit a tensor of shape "
                          f"{a.shape} along axis {ax}: same number of dims, and no larger than "
                          "the tensor except along the axis")
-    if getattr(idx, "dtype", None) is None or idx.dtype.kind not in "iu":
-        raise ShapeError(f"gather: index must hold integers, got {describe(idx)}")
     check_index_range("gather", (slice(None),) * ax + (idx,), a.shape, a.backend,
                       allow_negative=False)
     # Sparse coordinate grids, one per axis (shape 1 except along its own axis),

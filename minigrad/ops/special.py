@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from ._util import require_float, xp_of
 
@@ -173,12 +173,15 @@ class GELUExact(Function):
     """
 
     def forward(self, a):
-        return a * normal_cdf_array(a)
+        self.cdf = normal_cdf_array(a)                    # Phi(a), kept for backward
+        return a * self.cdf
 
     def backward(self, grad):
         (a,) = self.inputs
-        # minigrad ops (NormalCDF for Phi), so d2/da2 exists for gradgradcheck
-        return grad * (NormalCDF.apply(a) + a * _normal_pdf(a))
+        # recorded (create_graph=True): Phi as the NormalCDF op, so d2/da2 exists;
+        # otherwise the Phi the forward pass already computed
+        cdf = NormalCDF.apply(a) if is_grad_enabled() else Tensor._make(self.cdf, False)
+        return grad * (cdf + a * _normal_pdf(a))
 
 
 def erf(a: Tensor) -> Tensor:

@@ -53,7 +53,7 @@ import numpy as np
 __all__ = [
     "FakeArray", "Device", "current_device", "xp", "asarray", "array",
     "asanyarray", "ascontiguousarray", "asnumpy", "get_array_module",
-    "scatter_add", "Generator",
+    "Generator",
 ]
 
 _IMPLICIT = ("Implicit conversion to a NumPy array is not allowed. "
@@ -278,8 +278,14 @@ def _wrap_array(nd: np.ndarray, device_id: int, inputs) -> "FakeArray":
     if nd.base is None:
         return FakeArray._make(nd, device_id)
     root = nd
-    while isinstance(root.base, np.ndarray):
-        root = root.base
+    while True:
+        base = root.base
+        if isinstance(base, np.ndarray):
+            root = base
+        elif isinstance(getattr(base, "base", None), np.ndarray):
+            root = base.base       # a stride-trick view: NumPy puts a holder object between
+        else:
+            break
     if root.base is not None:      # memory of a foreign buffer: keep a copy
         return FakeArray._make(nd.copy(), device_id)
     for arr in inputs:
@@ -756,14 +762,6 @@ def get_array_module(*args):
     return xp if any(isinstance(arg, FakeArray) for arg in args) else np
 
 
-def scatter_add(a, slices, value):
-    """``cupyx.scatter_add`` (deprecated in CuPy: use ``xp.add.at``); kept for old callers."""
-    if not isinstance(a, FakeArray):
-        raise TypeError(f"scatter_add needs a FakeArray target, got {type(a)}")
-    gather = _Gather(a)
-    np.add.at(a._a, _wrap_key(_unwrap_index(slices, gather), a.shape), _unwrap(value, gather))
-
-
 def broadcast_to(array, shape):
     """``cupy.broadcast_to(array, shape)`` is ``array._broadcast_to(shape)``
     (``cupy/_manipulation/dims.py``): device arrays only -- a Python scalar or
@@ -1109,18 +1107,7 @@ class _StrideTricksNamespace:
 
     def as_strided(self, *args, **kwargs):
         self._check(args, kwargs)
-        bound = inspect.signature(self._stub).bind(*args, **kwargs)
-        x, shape, strides = (bound.arguments.get(k) for k in ("x", "shape", "strides"))
-        if not isinstance(x, FakeArray):
-            raise TypeError(f"cupy.lib.stride_tricks.as_strided needs a cupy.ndarray, "
-                            f"got {type(x).__name__}")
-        view = np.lib.stride_tricks.as_strided(x._a, shape=shape, strides=strides)
-        # a view of x's memory, as on a GPU (not the copy a foreign-buffer wrap would make)
-        return FakeArray._make(view, x.device_id, x._base if x._base is not None else x)
-
-    @staticmethod
-    def _stub(x, shape=None, strides=None):  # the signature ``as_strided`` binds to
-        pass
+        return _call(np.lib.stride_tricks.as_strided, args, kwargs)   # a view of x's memory
 
     def __getattr__(self, name):
         raise AttributeError(f"the fake's xp.lib.stride_tricks has only as_strided, not {name!r}")

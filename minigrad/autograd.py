@@ -348,7 +348,7 @@ def _run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor"],
                     if ig is None or not inp.requires_grad:
                         continue
                     if ig.data.shape != inp.data.shape:
-                        _wrong_gradient_shape(fn, inp, ig)
+                        _wrong_gradient_shape(fn, in_grads, inp, ig)
                     key = id(inp)
                     have = grads.get(key)
                     if have is None:
@@ -366,8 +366,9 @@ def _run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor"],
             _state.in_backward -= 1
 
 
-def _wrong_gradient_shape(fn: Function, inp: "Tensor", ig: "Tensor") -> None:
-    i = next(k for k, t in enumerate(fn.inputs) if t is inp)
+def _wrong_gradient_shape(fn: Function, in_grads: tuple, inp: "Tensor", ig: "Tensor") -> None:
+    # found by the gradient, not the input: x * x has one input tensor twice
+    i = next(k for k, g in enumerate(in_grads) if g is ig)
     raise GraphError(
         f"internal error in {fn.name}.backward: gradient for input {i} has "
         f"shape {ig.shape} but the input has shape {inp.shape}")
@@ -415,10 +416,7 @@ def _seed_grad(root: "Tensor", grad: Any, what: str) -> "Tensor":
         return Tensor._make(root.xp.ones(root.shape, dtype=root.dtype), False)
     if not isinstance(grad, Tensor):
         grad = Tensor(grad, dtype=root.dtype, device=root.device)
-    check_seed_grad(what, root, grad)
-    if grad.shape != root.shape:
-        raise ShapeError(f"{what}: gradient has shape {grad.shape} but the output has "
-                         f"shape {root.shape}")
+    check_seed_grad(what, root, grad)            # kind, dtype, device and shape
     return grad
 
 

@@ -40,7 +40,8 @@ import numpy as np
 
 import minigrad
 from minigrad import Tensor
-from minigrad.backends import to_numpy
+from minigrad.backends import backend_of, to_numpy
+from minigrad.errors import DeviceError, DTypeError
 
 __all__ = ["Optimizer", "ParamsArg"]
 
@@ -151,8 +152,7 @@ class Optimizer:
                         raise ValueError(f"gradient of shape {grad.shape} for a parameter of "
                                          f"shape {p.shape}")
                     state = self.state.setdefault(p, {})
-                    if type(grad) is not type(p.data) or grad.dtype != p.dtype or state:
-                        self._check_placement(p, grad, state)
+                    self._check_placement(p, grad, state)
                     state["step"] = state.get("step", 0) + 1
                     self._update(p, grad, state, group)
         return loss
@@ -160,10 +160,9 @@ class Optimizer:
     def _check_placement(self, p: Tensor, grad: Any, state: dict[str, Any]) -> None:
         """The gradient and every state array must be on the parameter's device and
         in its dtype -- they are not after ``model.to("cuda")`` or ``model.double()``
-        once the optimiser has taken steps (its buffers stayed where they were)."""
-        from minigrad.backends import backend_of
-        from minigrad.errors import DeviceError, DTypeError
-        which = self._describe_param(p)
+        once the optimiser has taken steps (its buffers stayed where they were).
+        Runs for every parameter at every step: only type and dtype comparisons until
+        something is wrong (the parameter's index is looked up for the message only)."""
         arrays = [("gradient", grad)] + [(k, v) for k, v in state.items() if hasattr(v, "dtype")]
         for key, value in arrays:
             if type(value) is type(p.data) and value.dtype == p.dtype:
@@ -171,13 +170,15 @@ class Optimizer:
             where = backend_of(value).name
             if where != p.device:
                 raise DeviceError(
-                    f"{type(self).__name__}.step: {which} is on {p.device} but its {key} is on "
+                    f"{type(self).__name__}.step: {self._describe_param(p)} is on {p.device} "
+                    f"but its {key} is on "
                     f"{where}. Move the model before creating the optimizer (or create a new "
                     f"optimizer after model.to(...)); a checkpoint's load_checkpoint puts "
                     f"the state on the parameters' device")
             if value.dtype != p.dtype:
                 raise DTypeError(
-                    f"{type(self).__name__}.step: {which} is {p.dtype} but its {key} is "
+                    f"{type(self).__name__}.step: {self._describe_param(p)} is {p.dtype} but "
+                    f"its {key} is "
                     f"{value.dtype}; convert the model before creating the optimizer")
 
     def _describe_param(self, p: Tensor) -> str:

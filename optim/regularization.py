@@ -98,7 +98,8 @@ def clip_grad_norm_(params: Iterable[Tensor] | Tensor, max_norm: float,
         # backend (a device -> host transfer is a synchronisation on a GPU).
         if math.isinf(norm_type):
             parts = _per_grad(grads, lambda g: g.xp.max(g.xp.abs(g.data)))
-            total = max(parts, default=0.0)
+            # (Python's max() drops a NaN that is not first: keep it, as PyTorch does)
+            total = math.nan if any(map(math.isnan, parts)) else max(parts, default=0.0)
         else:
             if norm_type == 2.0:
                 parts = _per_grad(grads, lambda g: g.xp.sum(g.data * g.data))

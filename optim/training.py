@@ -160,10 +160,9 @@ def _first_nonfinite_grad(optimizer: Optimizer) -> str | None:
             flags.setdefault(xp, []).append(xp.isfinite(p.grad.data).all())
     if all(bool(xp.stack(fs).all()) for xp, fs in flags.items()):
         return None
-    for i, p in enumerate(optimizer.parameters()):
+    for p in optimizer.parameters():
         if p.grad is not None and not _all_finite(p.grad.data):
-            name = getattr(p, "qualified_name", None) or p.name
-            return f"parameter {i}" + (f" ({name!r})" if name else "") + f" of shape {p.shape}"
+            return optimizer._describe_param(p)
     return None  # pragma: no cover - the first pass found one
 
 
@@ -268,9 +267,12 @@ def train(model: Any, loss_fn: Callable[[Any, Any], Tensor],
                 if bad is None:
                     optimizer.zero_grad()
                     loss.backward()
-                    if clip_grad_norm is not None:
-                        clip_grad_norm_(optimizer.parameters(), clip_grad_norm)
-                    bad = _first_nonfinite_grad(optimizer)
+                    # a finite global 2-norm means every gradient is finite: clipping
+                    # already paid the host transfer, so look closer only when it is not
+                    if clip_grad_norm is None or \
+                            not math.isfinite(clip_grad_norm_(optimizer.parameters(),
+                                                              clip_grad_norm)):
+                        bad = _first_nonfinite_grad(optimizer)
                     if bad is not None:
                         bad = f"gradient of {bad} (the loss {value:.6g} was finite)"
                 lr = float(optimizer.param_groups[0]["lr"])

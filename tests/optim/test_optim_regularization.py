@@ -113,3 +113,13 @@ def test_clipping_validates_arguments():
         optim.clip_grad_norm_(_params("cpu"), -1.0)
     with pytest.raises(ValueError):
         optim.clip_grad_value_(_params("cpu"), -1.0)
+
+
+@pytest.mark.parametrize("norm_type", [2.0, float("inf")])
+def test_clip_grad_norm_reports_a_nan_gradient_wherever_it_sits(norm_type):
+    """PyTorch's clip_grad_norm_ returns nan when any gradient holds one; the inf-norm
+    used to drop it when the NaN was not in the first gradient (Python's max)."""
+    a, b = mg.Tensor(np.ones(3), requires_grad=True), mg.Tensor(np.ones(2), requires_grad=True)
+    a.grad = mg.Tensor(np.array([1.0, 2.0, 3.0]))
+    b.grad = mg.Tensor(np.array([np.nan, 0.5]))
+    assert math.isnan(optim.clip_grad_norm_([a, b], 1.0, norm_type=norm_type))

@@ -238,13 +238,12 @@ class _RecurrentBase(Module):
     def _output(self, steps: list[Tensor]) -> Tensor:
         return ops.stack(steps, axis=1 if self.batch_first else 0)
 
-    def _initial(self, x: Tensor, given: Tensor | None, batch: int) -> list[Tensor]:
-        """The initial states of the forward direction, one per layer (those of the
-        reverse direction: :meth:`_initial_reverse`)."""
-        return self._initial_all(x, given, batch)[0::self.num_directions]
-
-    def _initial_reverse(self, x: Tensor, given: Tensor | None, batch: int) -> list[Tensor]:
-        return self._initial_all(x, given, batch)[1::2] if self.bidirectional else []
+    def _initial(self, x: Tensor, given: Tensor | None,
+                 batch: int) -> tuple[list[Tensor], list[Tensor]]:
+        """The initial states, one per layer: (forward direction, reverse direction --
+        empty unless bidirectional), from one validation of ``given``."""
+        states = self._initial_all(x, given, batch)
+        return states[0::self.num_directions], (states[1::2] if self.bidirectional else [])
 
     def _initial_all(self, x: Tensor, given: Tensor | None, batch: int) -> list[Tensor]:
         n = self.num_layers * self.num_directions
@@ -299,8 +298,7 @@ class RNN(_RecurrentBase):
 
     def forward(self, x: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
         steps = self._steps(x)
-        hs = self._initial(x, hx, steps[0].shape[0])
-        hs_r = self._initial_reverse(x, hx, steps[0].shape[0])
+        hs, hs_r = self._initial(x, hx, steps[0].shape[0])
         finals = []
         for k in range(self.num_layers):
             w, b = fuse_weights(*self.layer_parameters(k))
@@ -342,8 +340,7 @@ class LSTM(_RecurrentBase):
         seq = x.transpose(0, 1) if self.batch_first else x     # time-major (T, B, in)
         batch = seq.shape[1]
         h0, c0 = (None, None) if hx is None else hx
-        hs, cs = self._initial(x, h0, batch), self._initial(x, c0, batch)
-        hs_r, cs_r = self._initial_reverse(x, h0, batch), self._initial_reverse(x, c0, batch)
+        (hs, hs_r), (cs, cs_r) = self._initial(x, h0, batch), self._initial(x, c0, batch)
         final_h, final_c = [], []
         for k in range(self.num_layers):
             hc = ops.lstm(seq, hs[k], cs[k], *self.layer_parameters(k))   # (2, T, B, H)

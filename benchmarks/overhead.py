@@ -34,12 +34,9 @@ import time
 N_OPS = 1000
 
 
-def _chain_minigrad(mg, all_grad: bool):
-    import numpy as np
-    rng = np.random.default_rng(0)
-    x = mg.Tensor(rng.standard_normal(4).astype(np.float32), requires_grad=True)
-    a = mg.Tensor(rng.uniform(0.5, 0.9, 4).astype(np.float32), requires_grad=all_grad)
-
+def _chain_once(x, a):
+    """One forward + backward of the W4 chain h = h * a + x (1,000 ops), for either
+    framework: the same code drives minigrad's Tensors and torch's tensors."""
     def once():
         x.grad = a.grad = None
         h = x
@@ -48,6 +45,15 @@ def _chain_minigrad(mg, all_grad: bool):
             h = h + x
         h.sum().backward()
     return once
+
+
+def _chain_minigrad(mg, all_grad: bool):
+    import numpy as np
+    rng = np.random.default_rng(0)
+    x = mg.Tensor(rng.standard_normal(4).astype(np.float32), requires_grad=True)
+    a = mg.Tensor(rng.uniform(0.5, 0.9, 4).astype(np.float32), requires_grad=all_grad)
+
+    return _chain_once(x, a)
 
 
 def _chain_torch(all_grad: bool):
@@ -56,14 +62,7 @@ def _chain_torch(all_grad: bool):
     x = torch.randn(4, generator=g, requires_grad=True)
     a = (torch.rand(4, generator=g) * 0.4 + 0.5).requires_grad_(all_grad)
 
-    def once():
-        x.grad = a.grad = None
-        h = x
-        for _ in range(N_OPS // 2):
-            h = h * a
-            h = h + x
-        h.sum().backward()
-    return once
+    return _chain_once(x, a)
 
 
 def _time(fn, min_time: float) -> float:

@@ -14,7 +14,7 @@ domains (log, sqrt, pow), so gradients are well defined and comparable.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -31,7 +31,6 @@ class Case:
     fn: Callable[..., Any]
     differentiable: bool = True
     gradcheck: bool = True                 # cheap enough for a float64 gradcheck
-    tags: tuple[str, ...] = field(default_factory=tuple)
 
 
 def _away(rng: np.random.Generator, shape: Sequence[int], lo: float = -2.0, hi: float = 2.0,
